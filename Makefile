@@ -1,0 +1,59 @@
+# The two commands of the README: `make run` and `make test`.
+# Everything installs into .venv/ from the hash-pinned requirements.lock.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+PROD_ENV := DJANGO_SETTINGS_MODULE=config.settings.production \
+	SECRET_KEY=lint-only-$(shell printf '%064d' 0 | tr 0 x) \
+	DATABASE_URL=postgres://lint@127.0.0.1:1/lint REDIS_URL=redis://127.0.0.1:1/0
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-fast lint format bench lock clean
+
+help:
+	@echo "make run      install, start servers, migrate, seed demo, run web + worker + beat"
+	@echo "make test     install, then the whole test suite"
+	@echo "make lint     ruff, Django checks, migrations check, check --deploy"
+	@echo "make bench    benchmarks; figures go to docs/PERFORMANCE.md"
+
+$(STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python manage.py runstack
+
+test: install
+	$(BIN)/python -m pytest --create-db $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not smoke and not integration" $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+	$(PROD_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m bench
+
+# Maintainers: refresh the lock file after changing pyproject.toml (needs `uv`).
+lock:
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

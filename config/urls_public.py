@@ -1,0 +1,13 @@
+"""URLs of the public host (BASE_DOMAIN): landing page and platform admin."""
+
+from django.urls import path
+from django.views.generic import TemplateView
+
+from apps.core.views import healthz
+from apps.tenants.admin import platform_admin
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="public/landing.html"), name="landing"),
+    path("admin/", platform_admin.urls),
+    path("healthz", healthz, name="healthz"),
+]

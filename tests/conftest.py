@@ -1,0 +1,188 @@
+"""Test set-up: tenants A and B created once per run, and clients bound to their hosts.
+
+The tenants and their users are committed (not rolled back) so that a real
+Celery worker in another process can see them; each test still runs in a
+transaction that is rolled back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django_tenants.utils import schema_context
+from rest_framework.test import APIClient
+
+from apps.tenants.models import Tenant
+from apps.tenants.services import public_tenant_ensure, tenant_create
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@dataclass(frozen=True)
+class TenantInfo:
+    slug: str
+    name: str
+    host: str
+
+    @property
+    def schema(self) -> str:
+        return self.slug
+
+
+TENANT_A = TenantInfo("alpha", "Alpha Provider", f"alpha.{settings.BASE_DOMAIN}")
+TENANT_B = TenantInfo("beta", "Beta Provider", f"beta.{settings.BASE_DOMAIN}")
+PUBLIC_HOST = settings.BASE_DOMAIN
+
+# username -> (is_staff, is_superuser); created in both tenants with a suffix.
+CAST = {
+    "admin": (True, True),
+    "manager": (True, False),
+    "customer_x": (False, False),
+    "customer_y": (False, False),
+}
+
+
+def _ensure_tenant(info: TenantInfo) -> None:
+    if not Tenant.objects.filter(schema_name=info.slug).exists():
+        tenant_create(slug=info.slug, name=info.name)
+    with schema_context(info.schema):
+        user_model = get_user_model()
+        for username, (is_staff, is_superuser) in CAST.items():
+            user, _ = user_model.objects.get_or_create(username=f"{username}_{info.slug}")
+            user.is_staff, user.is_superuser = is_staff, is_superuser
+            user.set_password(PASSWORD)
+            user.save()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        public_tenant_ensure()
+        _ensure_tenant(TENANT_A)
+        _ensure_tenant(TENANT_B)
+
+
+@pytest.fixture
+def tenant_a(db) -> TenantInfo:
+    return TENANT_A
+
+
+@pytest.fixture
+def tenant_b(db) -> TenantInfo:
+    return TENANT_B
+
+
+@pytest.fixture
+def client_a(db) -> Client:
+    return Client(HTTP_HOST=TENANT_A.host)
+
+
+@pytest.fixture
+def client_b(db) -> Client:
+    return Client(HTTP_HOST=TENANT_B.host)
+
+
+@pytest.fixture
+def public_client(db) -> Client:
+    return Client(HTTP_HOST=PUBLIC_HOST)
+
+
+@pytest.fixture
+def api_a(db) -> APIClient:
+    return APIClient(HTTP_HOST=TENANT_A.host)
+
+
+@pytest.fixture
+def api_b(db) -> APIClient:
+    return APIClient(HTTP_HOST=TENANT_B.host)
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_between_tests():
+    """Requests switch the shared connection's schema; start every test on public."""
+    from django.db import connection
+
+    connection.set_schema_to_public()
+    yield
+    connection.set_schema_to_public()
+
+
+def _test_database_url() -> str:
+    """DATABASE_URL pointing at the test database pytest-django created."""
+    import os
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path="/" + settings.DATABASES["default"]["NAME"]))
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup):
+    """A real `celery worker` subprocess on the test database and a private queue."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from config.celery import app
+
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _test_database_url(),
+        "CELERY_QUEUE": queue,
+    }
+    log = Path(settings.BASE_DIR) / ".data" / f"worker-{queue}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                queue,
+                "--pool",
+                "solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"celery worker exited: {log.read_text()[-3000:]}")
+            if app.control.ping(timeout=1.0, destination=None):
+                break
+        else:
+            pytest.fail(f"celery worker did not start: {log.read_text()[-3000:]}")
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        app.connection_for_write().channel().queue_purge(queue)
+
+
+def sign_in(client: Client, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the tenant's login page, so the tenant middleware picks the schema."""
+    response = client.post("/login/", {"username": username, "password": password})
+    assert response.status_code == 302, f"sign-in of {username} failed"
