@@ -82,12 +82,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 def redis_urls(url: str) -> dict[str, str]:
     """Broker, result-backend and cache URLs from one REDIS_URL.
 
-    ``unix:///path`` (the embedded server) is spelled differently by kombu
-    (``redis+socket://``) and Celery's result backend (``socket://``).
+    ``unix:///path`` (the embedded server) is spelled ``redis+socket://`` by
+    kombu and by Celery's result backend.
     """
     if url.startswith("unix://"):
-        path = url.removeprefix("unix://")
-        return {"broker": f"redis+socket://{path}", "results": f"socket://{path}", "cache": url}
+        celery_url = "redis+socket://" + url.removeprefix("unix://")
+        return {"broker": celery_url, "results": celery_url, "cache": url}
     return {"broker": url, "results": url, "cache": url}
 
 

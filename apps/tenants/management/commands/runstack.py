@@ -8,6 +8,7 @@ environment, so the servers live exactly as long as the whole stack.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -42,7 +43,9 @@ class Command(BaseCommand):
         env = dict(os.environ)
         env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
         env["PYTHONUNBUFFERED"] = "1"
-        honcho = Path(sys.executable).with_name("honcho")
+        bin_dir = Path(sys.executable).parent  # the virtualenv's gunicorn and celery
+        env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+        honcho = bin_dir / "honcho"
         procfile = Path(settings.BASE_DIR) / "Procfile"
         command = [
             str(honcho),
@@ -54,9 +57,17 @@ class Command(BaseCommand):
             "--port",
             str(port),
         ]
-        try:
-            completed = subprocess.run(command, env=env, check=False)
-        except KeyboardInterrupt:
-            return
-        if completed.returncode not in (0, -2, 130):
-            sys.exit(completed.returncode)
+        honcho_process = subprocess.Popen(command, env=env)
+
+        def forward(signum, frame):
+            # Ctrl-C in a terminal reaches honcho too; a SIGINT/SIGTERM sent to
+            # this process alone must also stop web, worker and beat cleanly.
+            if honcho_process.poll() is None:
+                honcho_process.send_signal(signal.SIGTERM)
+
+        signal.signal(signal.SIGINT, forward)
+        signal.signal(signal.SIGTERM, forward)
+        returncode = honcho_process.wait()
+        # Returning lets the embedded servers' exit handlers stop them.
+        if returncode not in (0, -signal.SIGINT, -signal.SIGTERM, 130, 143):
+            sys.exit(returncode)

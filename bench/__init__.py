@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): figures are printed and written to docs/PERFORMANCE.md."""
