@@ -1,10 +1,19 @@
-"""API building blocks shared by every app."""
+"""API building blocks shared by every app: auth token, errors, scoping, permissions."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import permissions, serializers, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
+from rest_framework.fields import get_error_detail
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from apps.parties.selectors import is_provider_staff
 
 
 class ObtainTokenView(ObtainAuthToken):
@@ -23,3 +32,63 @@ class ObtainTokenView(ObtainAuthToken):
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]):
+    """DRF's handler, plus: model/service ValidationError -> 400 with field messages,
+    a delete blocked by PROTECT -> 400 naming what still refers to the object."""
+    if isinstance(exc, DjangoValidationError):
+        detail = get_error_detail(exc)
+        if not isinstance(detail, dict):
+            detail = {"non_field_errors": detail}
+        exc = ValidationError(detail)
+    elif isinstance(exc, ProtectedError):
+        names = sorted({str(obj._meta.verbose_name) for obj in exc.protected_objects})
+        exc = ValidationError({"non_field_errors": [f"Still referred to by: {', '.join(names)}."]})
+    return drf_exception_handler(exc, context)
+
+
+class ProviderStaffWrites(permissions.BasePermission):
+    """Everyone signed in may read what their scope shows; only provider staff write."""
+
+    message = "Only provider staff may change this."
+
+    def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return is_provider_staff(request.user)
+
+
+class ScopedModelViewSet(viewsets.ModelViewSet):
+    """A ModelViewSet whose queryset is what the user may see (others get 404).
+
+    Subclasses implement ``scoped_queryset(user)``; serializers write through
+    services, so this class stays free of rules.
+    """
+
+    permission_classes = [permissions.IsAuthenticated, ProviderStaffWrites]
+
+    def scoped_queryset(self, user):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def get_queryset(self):
+        return self.scoped_queryset(self.request.user)
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose create/update call a service ``save_with(instance, user, data)``."""
+
+    def save_with(self, *, instance, acting_user, data):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def create(self, validated_data):
+        return self.save_with(
+            instance=None, acting_user=self.context["request"].user, data=validated_data
+        )
+
+    def update(self, instance, validated_data):
+        return self.save_with(
+            instance=instance, acting_user=self.context["request"].user, data=validated_data
+        )

@@ -48,6 +48,11 @@ TENANT_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "apps.parties",
+    "apps.agreements",
+    "apps.revisions",
+    "apps.metrics",
+    "apps.credits",
     "apps.portal",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -72,6 +77,8 @@ def database_config(url: str) -> dict:
     config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
     config["ENGINE"] = "django_tenants.postgresql_backend"
     config["CONN_HEALTH_CHECKS"] = True
+    # Every request is one transaction: a failed request writes nothing.
+    config["ATOMIC_REQUESTS"] = True
     return config
 
 
@@ -174,6 +181,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
+    "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SLA Portal API",

@@ -1,0 +1,1 @@
+"""Credit tiers are edited inline on their revision (see apps.revisions.admin)."""

@@ -1,0 +1,142 @@
+"""/api/v1/calendars/ and /api/v1/objectives/"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from rest_framework import serializers
+
+from apps.core.api import ScopedModelViewSet, ServiceSerializer
+from apps.metrics.models import Calendar, Objective, format_minutes, parse_minutes
+from apps.metrics.selectors import calendar_list_visible, objective_list_visible
+from apps.metrics.services import calendar_save, objective_delete, objective_save
+from apps.revisions.models import Revision
+
+
+class TimeOfDayField(serializers.CharField):
+    """'HH:MM' <-> minutes after midnight; '24:00' ends a day."""
+
+    def to_internal_value(self, data) -> int:
+        try:
+            return parse_minutes(str(data))
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+    def to_representation(self, value: int) -> str:
+        return format_minutes(value)
+
+
+class WorkingHoursSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(min_value=0, max_value=6)
+    start = TimeOfDayField(source="start_minute")
+    end = TimeOfDayField(source="end_minute")
+
+
+class HolidaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    name = serializers.CharField(max_length=200)
+
+
+class CalendarSerializer(ServiceSerializer):
+    working_hours = WorkingHoursSerializer(many=True, source="working_ranges", required=False)
+    holidays = HolidaySerializer(many=True, required=False)
+    holiday_country = serializers.CharField(
+        allow_null=True, allow_blank=True, required=False, max_length=3
+    )
+    holiday_subdivision = serializers.CharField(
+        allow_null=True, allow_blank=True, required=False, max_length=10
+    )
+    is_24x7 = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Calendar
+        fields = [
+            "id",
+            "name",
+            "timezone",
+            "working_hours",
+            "holiday_country",
+            "holiday_subdivision",
+            "holidays",
+            "version",
+            "is_24x7",
+        ]
+        read_only_fields = ["version"]
+
+    def get_is_24x7(self, calendar: Calendar) -> bool:
+        return not calendar.working_ranges.all()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["holiday_country"] = instance.holiday_country or None
+        data["holiday_subdivision"] = instance.holiday_subdivision or None
+        return data
+
+    def save_with(self, *, instance, acting_user, data):
+        ranges = data.pop("working_ranges", None)
+        holidays = data.pop("holidays", None)
+        for name in ("holiday_country", "holiday_subdivision"):
+            if name in data:
+                data[name] = (
+                    (data[name] or "").upper() if name == "holiday_country" else (data[name] or "")
+                )
+        return calendar_save(
+            calendar=instance,
+            acting_user=acting_user,
+            working_hours=None
+            if ranges is None
+            else [(item["weekday"], item["start_minute"], item["end_minute"]) for item in ranges],
+            holidays=None
+            if holidays is None
+            else [(item["date"], item["name"]) for item in holidays],
+            **data,
+        )
+
+
+class CalendarViewSet(ScopedModelViewSet):
+    serializer_class = CalendarSerializer
+
+    def scoped_queryset(self, user):
+        return calendar_list_visible(user)
+
+
+class ObjectiveSerializer(ServiceSerializer):
+    revision = serializers.PrimaryKeyRelatedField(queryset=Revision.objects.all())
+
+    class Meta:
+        model = Objective
+        fields = [
+            "id",
+            "revision",
+            "key",
+            "name",
+            "metric",
+            "target",
+            "comparison",
+            "threshold_seconds",
+            "aggregate",
+            "sample_metric",
+            "period",
+            "calendar",
+            "service",
+            "priority",
+        ]
+
+    def validate_revision(self, revision):
+        if self.instance is not None and revision.pk != self.instance.revision_id:
+            raise serializers.ValidationError("An objective cannot move to another revision.")
+        return revision
+
+    def save_with(self, *, instance, acting_user, data):
+        return objective_save(objective=instance, acting_user=acting_user, **data)
+
+
+class ObjectiveViewSet(ScopedModelViewSet):
+    serializer_class = ObjectiveSerializer
+    filterset_fields = ["revision", "metric", "key", "revision__agreement"]
+
+    def scoped_queryset(self, user):
+        return objective_list_visible(user)
+
+    @transaction.atomic
+    def perform_destroy(self, instance):
+        objective_delete(objective=instance, acting_user=self.request.user)

@@ -1,0 +1,87 @@
+"""Who may see what: the party tree and a user's reach in it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from apps.parties.models import Membership, MembershipRole, Party, PartyKind
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def _children_map() -> dict[int | None, list[int]]:
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for pk, parent_id in Party.objects.values_list("pk", "parent_id"):
+        children[parent_id].append(pk)
+    return children
+
+
+def party_descendant_ids(roots: Iterable[int], include_self: bool = True) -> set[int]:
+    """The ids of the given parties and everything below them."""
+    children = _children_map()
+    found: set[int] = set()
+    stack = list(roots)
+    if not include_self:
+        stack = [child for root in stack for child in children.get(root, [])]
+    while stack:
+        current = stack.pop()
+        if current in found:
+            continue
+        found.add(current)
+        stack.extend(children.get(current, []))
+    return found
+
+
+def party_ancestor_ids(party: Party, include_self: bool = True) -> list[int]:
+    ids: list[int] = [party.pk] if include_self else []
+    parents = dict(Party.objects.values_list("pk", "parent_id"))
+    current = parents.get(party.pk)
+    while current is not None and current not in ids:
+        ids.append(current)
+        current = parents.get(current)
+    return ids
+
+
+def is_provider_staff(user: User) -> bool:
+    """Provider staff see and edit everything in their tenant."""
+    return bool(user.is_authenticated and user.is_active and user.is_staff)
+
+
+def is_provider_manager(user: User) -> bool:
+    """May approve revisions and credits: a superuser or a manager of a provider party."""
+    if not is_provider_staff(user):
+        return False
+    if user.is_superuser:
+        return True
+    return Membership.objects.filter(
+        user=user, role=MembershipRole.MANAGER, party__kind=PartyKind.PROVIDER
+    ).exists()
+
+
+def party_ids_visible_to(user: User) -> set[int] | None:
+    """Parties whose data the user may see; None means all (provider staff)."""
+    if not user.is_authenticated:
+        return set()
+    if is_provider_staff(user):
+        return None
+    roots = Membership.objects.filter(user=user).values_list("party_id", flat=True)
+    return party_descendant_ids(roots)
+
+
+def party_ids_managed_by(user: User) -> set[int]:
+    """Parties (with descendants) for which the user holds the manager role."""
+    if not user.is_authenticated:
+        return set()
+    roots = Membership.objects.filter(user=user, role=MembershipRole.MANAGER).values_list(
+        "party_id", flat=True
+    )
+    return party_descendant_ids(roots)
+
+
+def party_list_visible(user: User):
+    visible = party_ids_visible_to(user)
+    queryset = Party.objects.select_related("parent")
+    return queryset if visible is None else queryset.filter(pk__in=visible)

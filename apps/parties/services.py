@@ -1,0 +1,29 @@
+"""Writes to parties, contacts and memberships."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from apps.core.services import instance_save
+from apps.parties.models import Contact, Membership, MembershipRole, Party
+
+
+def party_save(*, party: Party | None = None, acting_user: Any, **data: Any) -> Party:
+    """Create or update a party; kind/parent rules and cycles are checked in Party.clean."""
+    return instance_save(instance=party or Party(), acting_user=acting_user, data=data)
+
+
+def contact_save(*, contact: Contact | None = None, acting_user: Any, **data: Any) -> Contact:
+    return instance_save(instance=contact or Contact(), acting_user=acting_user, data=data)
+
+
+@transaction.atomic
+def membership_grant(
+    *, user: Any, party: Party, role: str = MembershipRole.VIEWER, acting_user: Any
+) -> Membership:
+    membership = Membership.objects.filter(user=user, party=party).first() or Membership(
+        user=user, party=party
+    )
+    return instance_save(instance=membership, acting_user=acting_user, data={"role": role})

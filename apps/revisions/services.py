@@ -1,0 +1,235 @@
+"""Writes to revisions: drafting, approval, customer acceptance, new drafts.
+
+Approval and acceptance are the business rules of the product: who may do
+them, in which state, and what happens to the revision that was in force.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.agreements.models import Agreement
+from apps.agreements.services import agreement_on_first_binding_revision
+from apps.core.history import save_as
+from apps.core.services import instance_save
+from apps.parties.selectors import is_provider_manager, is_provider_staff, party_ids_managed_by
+from apps.revisions.models import Revision, RevisionSection, RevisionStatus, SectionKey
+
+REVISION_FIELDS = ("effective_from", "summary", "credit_cap_percent")
+
+
+def _require_staff(user: Any) -> None:
+    if not is_provider_staff(user):
+        raise PermissionDenied("Only provider staff may edit revisions.")
+
+
+def _next_month_start(today: date) -> date:
+    return today.replace(day=1) + relativedelta(months=1)
+
+
+def _set_sections(*, revision: Revision, sections: dict[str, str], acting_user: Any) -> None:
+    unknown = sorted(set(sections) - set(SectionKey.values))
+    if unknown:
+        raise ValidationError({"sections": f"Unknown section(s): {', '.join(unknown)}."})
+    existing = {section.key: section for section in revision.sections.all()}
+    for key, body in sections.items():
+        section = existing.get(key) or RevisionSection(revision=revision, key=key)
+        if section.pk is None or section.body != body:
+            section.body = body
+            save_as(section, acting_user)
+
+
+def revision_assign_number(*, revision: Revision) -> None:
+    """Number a new revision after the agreement's last one (call inside a transaction)."""
+    # Lock the agreement row so two drafts cannot take the same number.
+    Agreement.objects.select_for_update().get(pk=revision.agreement_id)
+    last = revision.agreement.revisions.order_by("-number").values_list("number", flat=True).first()
+    revision.number = (last or 0) + 1
+
+
+@transaction.atomic
+def revision_create(
+    *,
+    agreement: Agreement,
+    acting_user: Any,
+    effective_from: date,
+    summary: str = "",
+    sections: dict[str, str] | None = None,
+    **data: Any,
+) -> Revision:
+    """A new draft numbered after the agreement's last revision."""
+    _require_staff(acting_user)
+    revision = Revision(agreement=agreement)
+    revision_assign_number(revision=revision)
+    instance_save(
+        instance=revision,
+        acting_user=acting_user,
+        data={"effective_from": effective_from, "summary": summary, **data},
+    )
+    _set_sections(revision=revision, sections=sections or {}, acting_user=acting_user)
+    return revision
+
+
+@transaction.atomic
+def revision_update(
+    *, revision: Revision, acting_user: Any, sections: dict[str, str] | None = None, **data: Any
+) -> Revision:
+    _require_staff(acting_user)
+    unknown = set(data) - set(REVISION_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed." for name in unknown})
+    instance_save(instance=revision, acting_user=acting_user, data=data)
+    if sections is not None:
+        _set_sections(revision=revision, sections=sections, acting_user=acting_user)
+    return revision
+
+
+def _change_status(revision: Revision, acting_user: Any, **fields: Any) -> None:
+    for name, value in fields.items():
+        setattr(revision, name, value)
+    revision._status_change = True
+    try:
+        save_as(revision, acting_user, update_fields=list(fields))
+    finally:
+        revision._status_change = False
+
+
+def _come_into_force(revision: Revision, acting_user: Any) -> None:
+    """Supersede the earlier binding revisions and sign the agreement if it was unsigned."""
+    now = timezone.now()
+    earlier = revision.agreement.revisions.filter(
+        number__lt=revision.number,
+        status__in=[RevisionStatus.APPROVED, RevisionStatus.ACCEPTED],
+    )
+    for older in earlier.select_for_update():
+        if older.is_binding:
+            _change_status(
+                older,
+                acting_user,
+                status=RevisionStatus.SUPERSEDED,
+                superseded_at=now,
+                superseded_by_number=revision.number,
+            )
+    agreement_on_first_binding_revision(
+        agreement=revision.agreement, signed_on=timezone.localdate(now), acting_user=acting_user
+    )
+
+
+@transaction.atomic
+def revision_approve(*, revision: Revision, acting_user: Any) -> Revision:
+    """Provider manager approves a draft; from now on its content is immutable."""
+    if not is_provider_manager(acting_user):
+        raise PermissionDenied("Only a provider manager may approve a revision.")
+    revision = Revision.objects.select_for_update().select_related("agreement").get(pk=revision.pk)
+    if revision.status != RevisionStatus.DRAFT:
+        raise ValidationError(
+            {
+                "status": f"Revision {revision.number} is already "
+                f"{revision.get_status_display().lower()}."
+            }
+        )
+    revision.full_clean()
+    for objective in revision.objectives.all():
+        objective.full_clean()
+    previous = (
+        revision.agreement.revisions.filter(approved_at__isnull=False, number__lt=revision.number)
+        .order_by("-number")
+        .first()
+    )
+    if previous is not None and revision.effective_from < previous.effective_from:
+        raise ValidationError(
+            {
+                "effective_from": (
+                    f"Revision {previous.number} is effective from {previous.effective_from}; "
+                    "a later revision cannot take effect before it."
+                )
+            }
+        )
+    _change_status(
+        revision,
+        acting_user,
+        status=RevisionStatus.APPROVED,
+        approved_by=acting_user,
+        approved_at=timezone.now(),
+    )
+    if not revision.agreement.requires_acceptance:
+        _come_into_force(revision, acting_user)
+    return revision
+
+
+@transaction.atomic
+def revision_accept(*, revision: Revision, acting_user: Any) -> Revision:
+    """A manager of the customer party accepts an approved revision; it becomes binding."""
+    revision = Revision.objects.select_for_update().select_related("agreement").get(pk=revision.pk)
+    agreement = revision.agreement
+    if agreement.customer_id not in party_ids_managed_by(acting_user):
+        raise PermissionDenied("Only a manager of the customer may accept a revision.")
+    if not agreement.requires_acceptance:
+        raise ValidationError({"status": "This agreement does not require customer acceptance."})
+    if revision.status != RevisionStatus.APPROVED:
+        raise ValidationError(
+            {
+                "status": f"Revision {revision.number} is "
+                f"{revision.get_status_display().lower()}, not awaiting acceptance."
+            }
+        )
+    _change_status(
+        revision,
+        acting_user,
+        status=RevisionStatus.ACCEPTED,
+        accepted_by=acting_user,
+        accepted_at=timezone.now(),
+    )
+    _come_into_force(revision, acting_user)
+    return revision
+
+
+@transaction.atomic
+def revision_new_draft(
+    *, revision: Revision, acting_user: Any, effective_from: date | None = None
+) -> Revision:
+    """A new draft copying the text, objectives and credit tiers of ``revision``."""
+    from apps.credits.models import CreditTier
+    from apps.metrics.models import Objective
+
+    _require_staff(acting_user)
+    if effective_from is None:
+        effective_from = max(revision.effective_from, _next_month_start(timezone.localdate()))
+    draft = revision_create(
+        agreement=revision.agreement,
+        acting_user=acting_user,
+        effective_from=effective_from,
+        summary="",
+        credit_cap_percent=revision.credit_cap_percent,
+        sections={section.key: section.body for section in revision.sections.all()},
+    )
+    draft.created_from = revision
+    save_as(draft, acting_user, update_fields=["created_from"])
+    new_ids: dict[int, Objective] = {}
+    for objective in revision.objectives.all():
+        old_id = objective.pk
+        objective.pk = objective.id = None
+        objective.revision = draft
+        save_as(objective, acting_user)
+        new_ids[old_id] = objective
+    for tier in CreditTier.objects.filter(revision=revision):
+        tier.pk = tier.id = None
+        tier.revision = draft
+        tier.objective = new_ids.get(tier.objective_id) if tier.objective_id else None
+        save_as(tier, acting_user)
+    return draft
+
+
+@transaction.atomic
+def revision_delete_draft(*, revision: Revision, acting_user: Any) -> None:
+    _require_staff(acting_user)
+    if revision.status != RevisionStatus.DRAFT:
+        raise ValidationError({"status": "Only a draft can be deleted."})
+    revision._history_user = acting_user
+    revision.delete()
