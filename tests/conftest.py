@@ -186,3 +186,118 @@ def sign_in(client: Client, username: str, password: str = PASSWORD) -> None:
     """Sign in through the tenant's login page, so the tenant middleware picks the schema."""
     response = client.post("/login/", {"username": username, "password": password})
     assert response.status_code == 302, f"sign-in of {username} failed"
+
+
+@dataclass
+class World:
+    """One tenant's cast and domain: provider P, customers X and Y, an agreement each.
+
+    manager: staff + manager of P; customer_x: manager of X; customer_y: viewer of Y.
+    agreement_x has revision 1 approved and accepted, with one objective and one tier.
+    """
+
+    tenant: TenantInfo
+    admin: object
+    manager: object
+    staff: object
+    customer_x: object
+    customer_y: object
+    provider: object
+    party_x: object
+    party_y: object
+    calendar: object
+    service: object
+    agreement_x: object
+    agreement_y: object
+    revision_x: object
+    objective_x: object
+    tier_x: object
+
+
+def build_world(info: TenantInfo) -> World:
+    from decimal import Decimal
+
+    from apps.credits.models import CreditTier
+    from apps.parties.models import MembershipRole, PartyKind
+    from apps.revisions.services import revision_accept, revision_approve
+    from tests.factories import (
+        AgreementFactory,
+        CalendarFactory,
+        MembershipFactory,
+        ObjectiveFactory,
+        PartyFactory,
+        RevisionFactory,
+        ServiceFactory,
+    )
+
+    users = get_user_model().objects
+    admin = users.get(username=f"admin_{info.slug}")
+    manager = users.get(username=f"manager_{info.slug}")
+    customer_x = users.get(username=f"customer_x_{info.slug}")
+    customer_y = users.get(username=f"customer_y_{info.slug}")
+    staff, _ = users.get_or_create(username=f"staff_{info.slug}", defaults={"is_staff": True})
+    provider = PartyFactory(name=f"Provider {info.slug}", kind=PartyKind.PROVIDER)
+    party_x = PartyFactory(name=f"Customer X {info.slug}")
+    party_y = PartyFactory(name=f"Customer Y {info.slug}")
+    MembershipFactory(user=manager, party=provider, role=MembershipRole.MANAGER)
+    MembershipFactory(user=customer_x, party=party_x, role=MembershipRole.MANAGER)
+    MembershipFactory(user=customer_y, party=party_y, role=MembershipRole.VIEWER)
+    calendar = CalendarFactory(name=f"Office {info.slug}")
+    service = ServiceFactory(name=f"Hosting {info.slug}")
+    agreement_x = AgreementFactory(reference=f"X-{info.slug}", provider=provider, customer=party_x)
+    agreement_x.services.set([service])
+    agreement_y = AgreementFactory(reference=f"Y-{info.slug}", provider=provider, customer=party_y)
+    revision_x = RevisionFactory(agreement=agreement_x)
+    objective_x = ObjectiveFactory(revision=revision_x, key="availability", calendar=calendar)
+    tier_x = CreditTier.objects.create(
+        revision=revision_x, objective=objective_x, below=Decimal("99.9"), percent=Decimal("10")
+    )
+    revision_approve(revision=revision_x, acting_user=manager)
+    revision_accept(revision=revision_x, acting_user=customer_x)
+    revision_x.refresh_from_db()
+    return World(
+        info,
+        admin,
+        manager,
+        staff,
+        customer_x,
+        customer_y,
+        provider,
+        party_x,
+        party_y,
+        calendar,
+        service,
+        agreement_x,
+        agreement_y,
+        revision_x,
+        objective_x,
+        tier_x,
+    )
+
+
+@pytest.fixture
+def world_a(db) -> World:
+    with schema_context(TENANT_A.schema):
+        return build_world(TENANT_A)
+
+
+@pytest.fixture
+def world_b(db) -> World:
+    with schema_context(TENANT_B.schema):
+        return build_world(TENANT_B)
+
+
+@pytest.fixture
+def in_a(db):
+    """Run the test body in tenant A's schema."""
+    with schema_context(TENANT_A.schema):
+        yield TENANT_A
+
+
+def api_as(client: APIClient, user) -> APIClient:
+    """Authenticate an API client as ``user`` (token created in the user's schema)."""
+    from rest_framework.authtoken.models import Token
+
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client

@@ -14,6 +14,7 @@ def agreement_list_visible(user: User) -> QuerySet[Agreement]:
         Agreement.objects.select_related("provider", "customer", "parent")
         .prefetch_related("services")
         .annotate(revision_count=Count("revisions", distinct=True))
+        .order_by("reference")
     )
     visible = party_ids_visible_to(user)
     return queryset if visible is None else queryset.filter(customer_id__in=visible)

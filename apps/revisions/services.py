@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from apps.agreements.models import Agreement
 from apps.agreements.services import agreement_on_first_binding_revision
-from apps.core.history import save_as
+from apps.core.history import delete_as, save_as
 from apps.core.services import instance_save
 from apps.parties.selectors import is_provider_manager, is_provider_staff, party_ids_managed_by
 from apps.revisions.models import Revision, RevisionSection, RevisionStatus, SectionKey
@@ -38,6 +38,8 @@ def _set_sections(*, revision: Revision, sections: dict[str, str], acting_user: 
     if unknown:
         raise ValidationError({"sections": f"Unknown section(s): {', '.join(unknown)}."})
     existing = {section.key: section for section in revision.sections.all()}
+    for key in set(existing) - set(sections):  # the given sections replace the old set
+        delete_as(existing[key], acting_user)
     for key, body in sections.items():
         section = existing.get(key) or RevisionSection(revision=revision, key=key)
         if section.pk is None or section.body != body:
