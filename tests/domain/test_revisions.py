@@ -204,9 +204,12 @@ def test_database_refuses_raw_sql_changes(world, statement):
         "objective": world.objective_x.pk,
         "tier": world.tier_x.pk,
     }
-    with pytest.raises(IntegrityError, match="immutable|cannot"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(statement, params)
+    with (
+        pytest.raises(IntegrityError, match=r"immutable|cannot"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement, params)
 
 
 def test_database_allows_the_status_to_move_on(world):
