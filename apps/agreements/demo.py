@@ -18,7 +18,12 @@ from apps.credits.services import credit_tier_save
 from apps.metrics.models import Calendar, Metric
 from apps.metrics.services import calendar_save, objective_save
 from apps.parties.models import Contact, ContactRole, Membership, Party, PartyKind
-from apps.parties.services import contact_save, membership_grant, party_save
+from apps.parties.services import (
+    contact_save,
+    membership_grant,
+    party_save,
+    provider_staff_group_ensure,
+)
 from apps.revisions.models import Revision
 from apps.revisions.services import (
     revision_accept,
@@ -156,6 +161,7 @@ def seed(*, tenant: Any, password: str) -> None:
     admin = users.get(username="admin")
     manager, alice, bob, dora = (users.get(username=n) for n in ("manager", "alice", "bob", "dora"))
 
+    manager.groups.add(provider_staff_group_ensure())
     northwind = _party("Northwind Hosting", PartyKind.PROVIDER, admin)
     finance = _party("Finance", PartyKind.INTERNAL, admin, parent=northwind)
     globex = _party("Globex Corporation", PartyKind.CUSTOMER, admin)

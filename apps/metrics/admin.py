@@ -20,8 +20,8 @@ from apps.metrics.services import calendar_bump_version, validate_working_ranges
 
 class TimeOfDayFormField(forms.CharField):
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_length", 5)
         kwargs.setdefault("help_text", "HH:MM; 24:00 ends the day")
+        kwargs.setdefault("widget", forms.TextInput(attrs={"size": 5, "maxlength": 5}))
         super().__init__(*args, **kwargs)
 
     def prepare_value(self, value):

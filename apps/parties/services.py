@@ -27,3 +27,17 @@ def membership_grant(
         user=user, party=party
     )
     return instance_save(instance=membership, acting_user=acting_user, data={"role": role})
+
+
+DOMAIN_APPS = ("parties", "agreements", "revisions", "metrics", "credits")
+PROVIDER_STAFF_GROUP = "Provider staff"
+
+
+@transaction.atomic
+def provider_staff_group_ensure() -> Any:
+    """The group giving provider staff every permission on the domain models in the admin."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name=PROVIDER_STAFF_GROUP)
+    group.permissions.set(Permission.objects.filter(content_type__app_label__in=DOMAIN_APPS))
+    return group
