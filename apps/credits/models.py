@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -54,3 +55,88 @@ class CreditTier(LockedWithRevision):
             and self.objective.revision_id != self.revision_id
         ):
             raise ValidationError({"objective": "The objective belongs to another revision."})
+
+
+class CreditStatus(models.TextChoices):
+    CALCULATED = "calculated", "Calculated"
+    APPROVED = "approved", "Approved"
+    ISSUED = "issued", "Issued"
+    DISPUTED = "disputed", "Disputed"
+    RESOLVED = "resolved", "Resolved"
+    VOID = "void", "Void"
+
+
+# Allowed moves: from -> {to: who may do it}. "provider" = provider manager,
+# "customer" = a manager of the agreement's customer.
+TRANSITIONS: dict[str, dict[str, set[str]]] = {
+    CreditStatus.CALCULATED: {
+        CreditStatus.APPROVED: {"provider"},
+        CreditStatus.DISPUTED: {"customer"},
+        CreditStatus.VOID: {"provider"},
+    },
+    CreditStatus.APPROVED: {
+        CreditStatus.ISSUED: {"provider"},
+        CreditStatus.DISPUTED: {"customer"},
+        CreditStatus.VOID: {"provider"},
+    },
+    CreditStatus.DISPUTED: {CreditStatus.RESOLVED: {"provider"}, CreditStatus.VOID: {"provider"}},
+    CreditStatus.RESOLVED: {CreditStatus.ISSUED: {"provider"}},
+    CreditStatus.ISSUED: {},
+    CreditStatus.VOID: {},
+}
+
+
+class ServiceCredit(models.Model):
+    """What an agreement owes its customer for one period, and why."""
+
+    agreement = models.ForeignKey(
+        "agreements.Agreement", on_delete=models.PROTECT, related_name="credits"
+    )
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="credits")
+    period = models.CharField(max_length=7)
+    percent = models.DecimalField(max_digits=6, decimal_places=2)
+    uncapped_percent = models.DecimalField(max_digits=8, decimal_places=2)
+    cap_percent = models.DecimalField(max_digits=6, decimal_places=2)
+    fee_basis = models.DecimalField(
+        max_digits=14, decimal_places=3, help_text="Monthly fee × months in the period."
+    )
+    amount = models.DecimalField(max_digits=14, decimal_places=3)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=16, choices=CreditStatus.choices, default=CreditStatus.CALCULATED
+    )
+    objectives = models.JSONField(default=list, help_text="The missed objectives that earned it.")
+    resolution = models.TextField(blank=True)
+    calculated_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-period", "agreement"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "period"], name="credit_agreement_period_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement} {self.period}: {self.amount} {self.currency} ({self.status})"
+
+
+class CreditEvent(models.Model):
+    """One step of a credit's life: who moved it, when, from where to where, and why."""
+
+    credit = models.ForeignKey(ServiceCredit, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    note = models.TextField(blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["credit", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.credit_id}: {self.from_status or '∅'} → {self.to_status}"

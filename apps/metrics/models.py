@@ -313,3 +313,15 @@ class Objective(LockedWithRevision):
             )
         if errors:
             raise ValidationError(errors)
+
+
+# Measurement data and results live in their own modules; importing them here
+# registers the models with the app.
+from apps.metrics.measurements import (  # noqa: E402, F401
+    ExclusionEvent,
+    Outage,
+    Sample,
+    Ticket,
+    TicketPause,
+)
+from apps.metrics.results import ComplianceAdjustment, ComplianceResult  # noqa: E402, F401
