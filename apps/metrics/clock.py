@@ -22,13 +22,17 @@ Design
 ``WorkingTimeTable.build`` expands the calendar once for a span into sorted,
 merged working intervals (int64 epoch seconds ``starts``/``ends``) and
 ``cum``, the working seconds before each interval. ``F(t)``, the working seconds
-from the table start up to ``t``, is one ``np.searchsorted`` plus arithmetic, so
-``elapsed(a, b) = F(b) - F(a)`` costs two binary searches, scalar or vectorised.
+from the table start up to ``t``, is "find the interval at or before t" plus
+arithmetic, so ``elapsed(a, b) = F(b) - F(a)``, scalar or vectorised. Finding the
+interval is ``np.searchsorted``, or faster a bucket lookup: buckets of 2**k
+seconds no wider than the smallest gap between interval starts, each remembering
+the interval at its left edge, so one gather and one comparison suffice.
 Pauses are merged per ticket and their working coverage (again via ``F``) is
 subtracted. Deadlines invert ``F``. To map wall times to instants the table
-splits time into UTC-offset periods (found by sampling zoneinfo and bisecting);
-inside a period wall time is ``t + offset``, so a wall interval maps to one
-instant interval per period it meets, which is exactly the per-instant rule.
+splits time into UTC-offset periods (found by sampling zoneinfo every 6 hours and
+bisecting to the second); inside a period wall time is ``t + offset``, so a wall
+interval maps to one instant interval per period it meets: exactly the
+per-instant rule.
 Tables extend themselves (by building a wider one) when asked about instants
 outside their span. ``table_for`` keeps an LRU cache of tables keyed by the
 (hashable) spec; a changed calendar yields a new spec and so a new table.
@@ -51,11 +55,14 @@ PAD_DAYS = 3
 SAMPLE_STEP = 6 * 3600  # assumes at most one UTC-offset change per 6 hours
 ALL_TIME = (-(2**40), 2**40)  # the whole datetime range, in epoch seconds
 MAX_DEADLINE_SEARCH = 200 * 366 * DAY
+BUCKET_SHIFTS = (6, 20)  # bucket widths 64 s .. ~12 days, as powers of two
+MAX_BUCKETS = 1 << 22
 CACHE_SIZE = 64
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SECOND = timedelta(seconds=1)
 
 Pauses = Sequence[tuple[datetime, datetime]]
+Ints = np.ndarray  # int64 arrays: epoch seconds, durations, indices
 
 
 @dataclass(frozen=True)
@@ -102,7 +109,7 @@ def _year_transitions(timezone: str, year: int) -> tuple[tuple[int, int], ...]:
     return tuple(found)
 
 
-def _offset_periods(timezone: str, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+def _offset_periods(timezone: str, lo: int, hi: int) -> tuple[Ints, Ints]:
     """Period boundaries (len n+1, open-ended) and the UTC offset of each period (len n)."""
     first_year = datetime.fromtimestamp(lo, UTC).year
     last_year = datetime.fromtimestamp(hi, UTC).year
@@ -113,8 +120,8 @@ def _offset_periods(timezone: str, lo: int, hi: int) -> tuple[np.ndarray, np.nda
     return np.array(bounds, dtype=np.int64), np.array(offsets, dtype=np.int64)
 
 
-def _wall_intervals(spec: CalendarSpec, first_day: int, last_day: int) -> tuple[np.ndarray, ...]:
-    """Working ranges of local days first_day..last_day as sorted wall-clock epoch seconds."""
+def _wall_intervals(spec: CalendarSpec, first_day: int, last_day: int) -> tuple[Ints, ...]:
+    """Working ranges of local days first_day..last_day as merged wall-clock epoch seconds."""
     days = np.arange(first_day, last_day + 1, dtype=np.int64)
     weekdays = (days + 3) % 7  # 1970-01-01 was a Thursday
     holidays = np.array([(d - date(1970, 1, 1)).days for d in spec.holidays], dtype=np.int64)
@@ -124,14 +131,12 @@ def _wall_intervals(spec: CalendarSpec, first_day: int, last_day: int) -> tuple[
         midnights = days[days_worked & (weekdays == weekday)] * DAY
         starts.append(midnights + start_minute * 60)
         ends.append(midnights + end_minute * 60)
-    wall_starts, wall_ends = np.concatenate(starts), np.concatenate(ends)
-    order = np.argsort(wall_starts, kind="stable")
-    return wall_starts[order], wall_ends[order]
+    return merge_intervals(np.concatenate(starts), np.concatenate(ends))
 
 
 def _wall_to_instants(
-    wall_starts: np.ndarray, wall_ends: np.ndarray, bounds: np.ndarray, offsets: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+    wall_starts: Ints, wall_ends: Ints, bounds: Ints, offsets: Ints
+) -> tuple[Ints, Ints]:
     """Instants whose wall time (t + offset of t's period) lies in the wall intervals."""
     starts, ends = [], []
     for index, offset in enumerate(offsets.tolist()):
@@ -145,7 +150,47 @@ def _wall_to_instants(
     return np.concatenate(starts), np.concatenate(ends)
 
 
-def merge_intervals(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _bucket_index(starts: Ints, lo: int, hi: int) -> tuple[int, Ints] | None:
+    """(shift, index): index[k] = last interval starting at or before lo + (k << shift).
+
+    The bucket width ``1 << shift`` is at most the smallest gap between interval starts,
+    so a bucket holds at most one start; None when that needs too many buckets.
+    """
+    gaps = np.diff(starts)
+    gaps = gaps[gaps > 0]
+    if gaps.size == 0:
+        return None
+    shift = min(int(gaps.min()).bit_length() - 1, BUCKET_SHIFTS[1])
+    buckets = ((hi - lo) >> shift) + 1
+    if shift < BUCKET_SHIFTS[0] or buckets > MAX_BUCKETS:
+        return None
+    firsts = lo + (np.arange(buckets, dtype=np.int64) << shift)
+    return shift, np.searchsorted(starts, firsts, side="right") - 1
+
+
+def _fresh_parts(
+    starts: Ints, ends: Ints, owner: Ints, lows: Ints, highs: Ints
+) -> tuple[Ints, Ints]:
+    """Per pause [lows, highs), clipped to its owner's ticket, the part no earlier pause
+    of the same ticket covers: together these parts tile the union of each ticket's pauses.
+
+    Each ticket gets its own band of the number line (shifted by the durations of the
+    tickets before it, plus one), so one argsort orders the pauses by (owner, start) and
+    one ``np.maximum.accumulate`` gives, per pause, the reach of the earlier ones in its
+    ticket. Returned in the original order (empty parts are [x, x)).
+    """
+    lows = np.clip(lows, starts[owner], ends[owner])
+    highs = np.clip(highs, lows, ends[owner])
+    widths = ends - starts + 1  # ends >= starts
+    band = (np.cumsum(widths) - widths - starts)[owner]
+    order = np.argsort(lows + band)  # ties may come in any order
+    reach = np.maximum.accumulate(highs[order] + band[order])
+    before = np.empty_like(lows)
+    before[order] = np.concatenate(([-(2**62)], reach[:-1])) - band[order]
+    return np.maximum(lows, before), np.maximum(highs, before)
+
+
+def merge_intervals(starts: Ints, ends: Ints) -> tuple[Ints, Ints]:
     """Union of [start, end) intervals, sorted; touching intervals merge; empty ones vanish."""
     keep = ends > starts
     starts, ends = starts[keep], ends[keep]
@@ -159,14 +204,16 @@ def merge_intervals(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, n
 
 
 class WorkingTimeTable:
-    """Merged working intervals over [lo, hi] with cumulative working seconds.
+    """Merged working intervals over the instants [lo, hi] with cumulative working seconds.
 
-    ``starts[0] == lo`` and ``ends[-1] == hi`` (zero-length sentinels if needed), so
-    for lo <= t <= hi: ``i = searchsorted(starts, t, "right") - 1`` is valid and
-    ``F(t) = cum[i] + min(t, ends[i]) - starts[i]``.
+    ``starts[0] == lo`` and ``ends[-1] == hi`` (zero-length sentinels), so for
+    lo <= t <= hi: ``i = searchsorted(starts, t, "right") - 1`` is valid and
+    ``F(t) = cum[i] + min(t, ends[i]) - starts[i]``. A 24x7 table is one interval over
+    all time. Instances are not changed after construction, except that a wider table
+    built on demand is remembered (``covering``).
     """
 
-    def __init__(self, spec: CalendarSpec, starts: np.ndarray, ends: np.ndarray) -> None:
+    def __init__(self, spec: CalendarSpec, starts: Ints, ends: Ints) -> None:
         self.spec = spec
         self.starts, self.ends = starts, ends
         lengths = ends - starts
@@ -175,9 +222,9 @@ class WorkingTimeTable:
         self._base = self.cum - starts  # F(t) = _base[i] + min(t, ends[i])
         self.lo, self.hi = int(starts[0]), int(ends[-1])
         self.total = int(self.cum_end[-1])
+        self._next_starts = np.append(starts[1:], np.iinfo(np.int64).max)
+        self._buckets = _bucket_index(starts, self.lo, self.hi)
         self._wider: WorkingTimeTable | None = None
-
-    # -- construction ---------------------------------------------------------------
 
     @classmethod
     def build(cls, spec: CalendarSpec, start: datetime, end: datetime) -> WorkingTimeTable:
@@ -214,21 +261,22 @@ class WorkingTimeTable:
             self._wider = wider
         return wider
 
-    # -- the clock function F and its inverse ----------------------------------------
-
-    def working_before(self, instants: np.ndarray) -> np.ndarray:
+    def working_before(self, instants: Ints) -> Ints:
         """F(t): working seconds in [lo, t) for each t (must lie within [lo, hi])."""
-        index = np.searchsorted(self.starts, instants, side="right") - 1
-        return self._base[index] + np.minimum(instants, self.ends[index])
+        if self._buckets is None:
+            index = np.searchsorted(self.starts, instants, side="right") - 1
+        else:  # a bucket holds at most one interval start: one step past the bucket's index
+            shift, by_bucket = self._buckets
+            index = by_bucket.take((instants - self.lo) >> shift)
+            index += self._next_starts.take(index) <= instants
+        return self._base.take(index) + np.minimum(instants, self.ends.take(index))
 
-    def _first_reaching(self, targets: np.ndarray) -> np.ndarray:
+    def _first_reaching(self, targets: Ints) -> Ints:
         """Earliest t with F(t) == target, for 0 < target <= total."""
         index = np.searchsorted(self.cum_end, targets, side="left")
         return self.starts[index] + (targets - self.cum[index])
 
-    # -- vectorised API ----------------------------------------------------------------
-
-    def elapsed_many(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    def elapsed_many(self, starts: Ints, ends: Ints) -> Ints:
         """Clock seconds of [starts[i], ends[i]) (0 where ends <= starts); int64 epochs."""
         starts, ends = np.asarray(starts, np.int64), np.asarray(ends, np.int64)
         if self.spec.is_24x7:
@@ -237,60 +285,21 @@ class WorkingTimeTable:
         return np.maximum(table.working_before(ends) - table.working_before(starts), 0)
 
     def elapsed_many_with_pauses(
-        self,
-        starts: np.ndarray,
-        ends: np.ndarray,
-        pause_owner: np.ndarray,
-        pause_starts: np.ndarray,
-        pause_ends: np.ndarray,
-    ) -> np.ndarray:
+        self, starts: Ints, ends: Ints, pause_owner: Ints, pause_starts: Ints, pause_ends: Ints
+    ) -> Ints:
         """elapsed_many minus the working seconds covered by each ticket's merged pauses."""
         starts, ends = np.asarray(starts, np.int64), np.asarray(ends, np.int64)
         ends = np.maximum(ends, starts)
         table = self._covering_arrays(starts, ends)
-        total = table.elapsed_many(starts, ends)
-        paused = table._paused_working(starts, ends, pause_owner, pause_starts, pause_ends)
-        return total - paused
+        owner = np.asarray(pause_owner, np.int64)
+        lows, highs = np.asarray(pause_starts, np.int64), np.asarray(pause_ends, np.int64)
+        fresh_starts, fresh_ends = _fresh_parts(starts, ends, owner, lows, highs)
+        covered = table.working_before(fresh_ends) - table.working_before(fresh_starts)
+        paused = np.bincount(owner, weights=covered, minlength=starts.size)
+        # float sums are exact here: per-ticket totals stay far below 2**53
+        return table.elapsed_many(starts, ends) - np.rint(paused).astype(np.int64)
 
-    def _paused_working(
-        self,
-        starts: np.ndarray,
-        ends: np.ndarray,
-        owner: np.ndarray,
-        pause_starts: np.ndarray,
-        pause_ends: np.ndarray,
-    ) -> np.ndarray:
-        """Working seconds of the union of each ticket's pauses clipped to its span.
-
-        Pauses are shifted so each ticket gets its own disjoint, increasing band
-        (``shift[k] = sum of earlier tickets' durations + 1``); one argsort then orders
-        them by (owner, start) and one ``np.maximum.accumulate`` gives the running end
-        within each ticket. Each pause contributes only the part beyond that reach.
-        """
-        owner = np.asarray(owner, np.int64)
-        clip_starts = np.maximum(np.asarray(pause_starts, np.int64), starts[owner])
-        clip_ends = np.minimum(np.asarray(pause_ends, np.int64), ends[owner])
-        keep = clip_ends > clip_starts
-        owner, clip_starts, clip_ends = owner[keep], clip_starts[keep], clip_ends[keep]
-        if owner.size == 0:
-            return np.zeros(starts.size, np.int64)
-        bands = np.cumsum(ends - starts + 1) - (ends - starts + 1) - starts  # shift per ticket
-        shifted_starts, shifted_ends = clip_starts + bands[owner], clip_ends + bands[owner]
-        order = np.argsort(shifted_starts, kind="stable")
-        owner, shifted_starts, shifted_ends = (
-            owner[order],
-            shifted_starts[order],
-            shifted_ends[order],
-        )
-        reach = np.maximum.accumulate(shifted_ends)
-        before = np.concatenate(([np.iinfo(np.int64).min], reach[:-1]))
-        new_starts = np.maximum(shifted_starts, before) - bands[owner]
-        new_ends = np.maximum(shifted_ends, before) - bands[owner]
-        covered = self.working_before(new_ends) - self.working_before(new_starts)
-        summed = np.bincount(owner, weights=covered, minlength=starts.size)
-        return np.rint(summed).astype(np.int64)  # exact: per-ticket sums stay far below 2**53
-
-    def deadline_many(self, starts: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+    def deadline_many(self, starts: Ints, seconds: Ints) -> Ints:
         """Earliest instants at which the clock started at starts[i] has run seconds[i]."""
         starts, seconds = np.asarray(starts, np.int64), np.asarray(seconds, np.int64)
         if starts.size == 0:
@@ -307,12 +316,10 @@ class WorkingTimeTable:
             table = table.covering(int(starts.min()), int(starts.max()) + span)
         return np.where(seconds == 0, starts, table._first_reaching(np.maximum(targets, 1)))
 
-    def _covering_arrays(self, starts: np.ndarray, ends: np.ndarray) -> WorkingTimeTable:
+    def _covering_arrays(self, starts: Ints, ends: Ints) -> WorkingTimeTable:
         if starts.size == 0:
             return self
         return self.covering(int(min(starts.min(), ends.min())), int(max(starts.max(), ends.max())))
-
-    # -- scalar API ----------------------------------------------------------------------
 
     def elapsed(self, a: datetime, b: datetime, pauses: Pauses = ()) -> int:
         """Clock seconds in [a, b) minus the pauses' working seconds; 0 if b <= a."""
@@ -348,7 +355,7 @@ class WorkingTimeTable:
             span = _next_span(span)
 
     def _deadline_epoch(
-        self, origin: int, seconds: int, pause_starts: np.ndarray, pause_ends: np.ndarray
+        self, origin: int, seconds: int, pause_starts: Ints, pause_ends: Ints
     ) -> int | None:
         """Walk the merged pauses, spending working time between them; None if off-table."""
         if seconds == 0:
@@ -356,7 +363,7 @@ class WorkingTimeTable:
         cursor, remaining = origin, seconds
         for pause_start, pause_end in zip(pause_starts.tolist(), pause_ends.tolist(), strict=True):
             available = self._scalar_f(pause_start) - self._scalar_f(cursor)
-            if remaining < available:
+            if remaining <= available:
                 break
             remaining -= available
             cursor = pause_end
@@ -369,7 +376,7 @@ class WorkingTimeTable:
         return int(self.working_before(np.array([instant], np.int64))[0])
 
 
-def _pause_arrays(pauses: Pauses) -> tuple[np.ndarray, np.ndarray]:
+def _pause_arrays(pauses: Pauses) -> tuple[Ints, Ints]:
     starts = np.array([epoch(start) for start, _ in pauses], dtype=np.int64)
     ends = np.array([epoch(end) for _, end in pauses], dtype=np.int64)
     return starts, ends
