@@ -7,6 +7,7 @@ from apps.agreements.api import AgreementViewSet, ServiceViewSet
 from apps.core.api import ObtainTokenView
 from apps.credits.api import CreditTierViewSet
 from apps.metrics.api import CalendarViewSet, ObjectiveViewSet
+from apps.metrics.api_compliance import ComplianceViewSet
 from apps.parties.api import PartyViewSet
 from apps.revisions.api import RevisionViewSet
 
@@ -18,6 +19,7 @@ router.register("revisions", RevisionViewSet, basename="revision")
 router.register("calendars", CalendarViewSet, basename="calendar")
 router.register("objectives", ObjectiveViewSet, basename="objective")
 router.register("credit-tiers", CreditTierViewSet, basename="credit-tier")
+router.register("compliance", ComplianceViewSet, basename="compliance")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),

@@ -2,14 +2,18 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from apps.agreements.models import Agreement, Service
 from apps.agreements.selectors import agreement_list_visible, service_list_visible
 from apps.agreements.services import agreement_save, service_save
 from apps.core.api import ScopedModelViewSet, ServiceSerializer
 from apps.core.currencies import MINOR_UNITS
+from apps.metrics.api_compliance import ComplianceResultSerializer, EvaluateSerializer
+from apps.metrics.compliance import compliance_evaluate, period_from_text
 from apps.parties.models import Party
 
 
@@ -95,3 +99,15 @@ class AgreementViewSet(ScopedModelViewSet):
 
     def scoped_queryset(self, user):
         return agreement_list_visible(user)
+
+    @extend_schema(request=EvaluateSerializer, responses=ComplianceResultSerializer(many=True))
+    @action(detail=True, methods=["post"])
+    def evaluate(self, request, pk=None):
+        """Evaluate every effective objective (inherited ones included) for a period."""
+        params = EvaluateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        period = period_from_text(params.validated_data["period"])
+        evaluation = compliance_evaluate(
+            agreements=[self.get_object()], period=period, acting_user=request.user
+        )
+        return Response(ComplianceResultSerializer(evaluation.results, many=True).data)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from django.db import transaction
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import permissions, serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
-from apps.core.api import ScopedModelViewSet, ServiceSerializer
+from apps.core.api import AwareDateTimeField, ScopedModelViewSet, ServiceSerializer
+from apps.metrics.calendars import calendar_spec, clock_table
 from apps.metrics.models import Calendar, Objective, format_minutes, parse_minutes
 from apps.metrics.selectors import calendar_list_visible, objective_list_visible
 from apps.metrics.services import calendar_save, objective_delete, objective_save
@@ -92,11 +96,71 @@ class CalendarSerializer(ServiceSerializer):
         )
 
 
+class PauseSerializer(serializers.Serializer):
+    start = AwareDateTimeField()
+    end = AwareDateTimeField()
+
+    def validate(self, attrs):
+        if attrs["end"] < attrs["start"]:
+            raise serializers.ValidationError({"end": "A pause cannot end before it starts."})
+        return attrs
+
+
+class ElapsedSerializer(serializers.Serializer):
+    start = AwareDateTimeField()
+    end = AwareDateTimeField()
+    pauses = PauseSerializer(many=True, required=False, default=list)
+
+    def validate(self, attrs):
+        if attrs["end"] < attrs["start"]:
+            raise serializers.ValidationError({"end": "The end lies before the start."})
+        return attrs
+
+
+class DeadlineSerializer(serializers.Serializer):
+    start = AwareDateTimeField()
+    seconds = serializers.IntegerField(min_value=0, max_value=10 * 365 * 86400)
+    pauses = PauseSerializer(many=True, required=False, default=list)
+
+
 class CalendarViewSet(ScopedModelViewSet):
     serializer_class = CalendarSerializer
 
     def scoped_queryset(self, user):
         return calendar_list_visible(user)
+
+    def _table(self, calendar, start, end):
+        spec = calendar_spec(calendar, calendar.timezone)
+        return clock_table(spec, start, end)
+
+    @extend_schema(
+        request=ElapsedSerializer,
+        responses=inline_serializer("Elapsed", {"seconds": serializers.IntegerField()}),
+    )
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def elapsed(self, request, pk=None):
+        """The SLA clock: working seconds of [start, end) minus the union of the pauses."""
+        params = ElapsedSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        pauses = [(p["start"], p["end"]) for p in data["pauses"]]
+        table = self._table(self.get_object(), data["start"], data["end"])
+        return Response({"seconds": table.elapsed(data["start"], data["end"], pauses)})
+
+    @extend_schema(
+        request=DeadlineSerializer,
+        responses=inline_serializer("Deadline", {"deadline": serializers.DateTimeField()}),
+    )
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def deadline(self, request, pk=None):
+        """The earliest instant at which the clock started at ``start`` has run ``seconds``."""
+        params = DeadlineSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        pauses = [(p["start"], p["end"]) for p in data["pauses"]]
+        table = self._table(self.get_object(), data["start"], data["start"])
+        moment = table.deadline(data["start"], data["seconds"], pauses)
+        return Response({"deadline": moment.isoformat()})
 
 
 class ObjectiveSerializer(ServiceSerializer):

@@ -23,7 +23,7 @@ from apps.tenants.services import public_tenant_ensure, template_tenant_ensure, 
 PASSWORD_FILE = Path(settings.BASE_DIR) / ".data" / "demo-password"
 
 # Dotted paths of callables seed(tenant, password) run inside the demo tenant's schema.
-DEMO_SEEDERS: list[str] = ["apps.agreements.demo.seed"]
+DEMO_SEEDERS: list[str] = ["apps.agreements.demo.seed", "apps.metrics.demo.seed"]
 
 
 @dataclass(frozen=True)

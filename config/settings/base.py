@@ -211,7 +211,12 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_TASK
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "sla")
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "compliance-every-hour": {
+        "task": "metrics.compliance_fanout",
+        "schedule": env_int("COMPLIANCE_EVERY_SECONDS", 3600),
+    },
+}
 
 # --- Logging ----------------------------------------------------------------
 LOGGING = {

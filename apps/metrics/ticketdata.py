@@ -1,0 +1,140 @@
+"""Tickets and pauses of a period, loaded once into numpy arrays for vectorised evaluation.
+
+One query for tickets and one for their pauses, whatever the number of
+agreements and objectives; rows are ordered by service so that the tickets
+of a service are one contiguous slice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db import connection
+
+from apps.metrics.calendars import clock_table
+from apps.metrics.clock import CalendarSpec
+
+NULL = -1  # epoch placeholder for a missing timestamp / customer / service
+
+_TICKETS_SQL = """
+SELECT t.id, coalesce(t.service_id, -1), coalesce(t.customer_id, -1), t.priority,
+       extract(epoch FROM t.opened_at)::bigint,
+       coalesce(extract(epoch FROM t.first_response_at)::bigint, -1),
+       coalesce(extract(epoch FROM t.resolved_at)::bigint, -1),
+       coalesce(extract(epoch FROM t.closed_at)::bigint, -1),
+       t.contacts
+FROM metrics_ticket t
+WHERE NOT t.excluded AND {scope}
+  AND ((t.opened_at >= %(lo)s AND t.opened_at < %(hi)s)
+       OR (t.closed_at >= %(lo)s AND t.closed_at < %(hi)s))
+ORDER BY coalesce(t.service_id, -1), t.id
+"""
+
+_PAUSES_SQL = """
+SELECT p.ticket_id, extract(epoch FROM p.start)::bigint,
+       coalesce(extract(epoch FROM p."end")::bigint, -1)
+FROM metrics_ticketpause p JOIN metrics_ticket t ON t.id = p.ticket_id
+WHERE NOT t.excluded AND {scope}
+  AND ((t.opened_at >= %(lo)s AND t.opened_at < %(hi)s)
+       OR (t.closed_at >= %(lo)s AND t.closed_at < %(hi)s))
+"""
+
+
+@dataclass
+class TicketData:
+    ids: np.ndarray
+    service: np.ndarray
+    customer: np.ndarray
+    priority: np.ndarray  # object array of str
+    opened: np.ndarray
+    first_response: np.ndarray
+    resolved: np.ndarray
+    closed: np.ndarray
+    contacts: np.ndarray
+    pause_owner: np.ndarray  # row index into the ticket arrays
+    pause_start: np.ndarray
+    pause_end: np.ndarray  # NULL while still paused
+    now: int
+    _durations: dict[tuple[CalendarSpec, str], np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, *, lo, hi, services: list[int] | None, now: int) -> TicketData:
+        scope, params = "TRUE", {"lo": lo, "hi": hi}
+        if services is not None:
+            scope, params["services"] = "t.service_id = ANY(%(services)s)", services
+        with connection.cursor() as cursor:
+            cursor.execute(_TICKETS_SQL.format(scope=scope), params)
+            rows = cursor.fetchall()
+            cursor.execute(_PAUSES_SQL.format(scope=scope), params)
+            pauses = cursor.fetchall()
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 9
+        ints = [np.array(columns[i], dtype=np.int64) for i in (0, 1, 2, 4, 5, 6, 7, 8)]
+        ids, service, customer, opened, first_response, resolved, closed, contacts = ints
+        priority = np.array(columns[3], dtype=object)
+        if pauses:
+            owner_ids, starts, ends = (
+                np.array(c, dtype=np.int64) for c in zip(*pauses, strict=True)
+            )
+            order = np.argsort(ids)
+            owner = order[np.searchsorted(ids, owner_ids, sorter=order)]
+        else:
+            owner = starts = ends = np.zeros(0, dtype=np.int64)
+        return cls(
+            ids,
+            service,
+            customer,
+            priority,
+            opened,
+            first_response,
+            resolved,
+            closed,
+            contacts,
+            owner,
+            starts,
+            ends,
+            now,
+        )
+
+    def __len__(self) -> int:
+        return int(self.ids.size)
+
+    def rows_for(self, services: np.ndarray | None) -> np.ndarray:
+        """Row indexes of the tickets of these services (all rows for None)."""
+        if services is None:
+            return np.arange(self.ids.size)
+        lefts = np.searchsorted(self.service, services, side="left")
+        rights = np.searchsorted(self.service, services, side="right")
+        if not len(lefts):
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate([np.arange(a, b) for a, b in zip(lefts, rights, strict=True)])
+
+    def clock_durations(self, spec: CalendarSpec, until: str) -> np.ndarray:
+        """Clock seconds from opening to ``until`` ("first_response" | "resolved") per ticket.
+
+        Open tickets run to ``now``; open pauses end at ``now``. Computed once
+        per calendar and kind for all rows.
+        """
+        key = (spec, until)
+        if key not in self._durations:
+            target = self.first_response if until == "first_response" else self.resolved
+            ends = np.where(target == NULL, self.now, target)
+            ends = np.maximum(ends, self.opened)
+            pause_end = np.where(self.pause_end == NULL, self.now, self.pause_end)
+            keep = pause_end > self.pause_start
+            if self.ids.size:
+                from datetime import UTC, datetime
+
+                lo = datetime.fromtimestamp(int(self.opened.min()), UTC)
+                hi = datetime.fromtimestamp(int(max(ends.max(), self.now)), UTC)
+                table = clock_table(spec, lo, hi)
+                self._durations[key] = table.elapsed_many_with_pauses(
+                    self.opened,
+                    ends,
+                    self.pause_owner[keep],
+                    self.pause_start[keep],
+                    pause_end[keep],
+                )
+            else:
+                self._durations[key] = np.zeros(0, dtype=np.int64)
+        return self._durations[key]

@@ -1,0 +1,97 @@
+"""An engine fixture: one agreement with a binding revision whose objectives we choose per test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from django_tenants.utils import schema_context
+
+from apps.agreements.models import Agreement
+from apps.metrics.measurements import Outage, Ticket, TicketPause
+from apps.metrics.models import Calendar, Objective
+from apps.metrics.services import calendar_save
+from apps.revisions.models import Revision
+from apps.revisions.services import revision_accept, revision_approve, revision_create
+from tests.conftest import TENANT_A, World
+from tests.factories import AgreementFactory, ServiceFactory
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@dataclass
+class Engine:
+    world: World
+    agreement: Agreement
+    revision: Revision
+    service: object
+    other_service: object
+    berlin: Calendar
+    always: Calendar
+
+    def objective(self, key: str, metric: str, target: str, **extra) -> Objective:
+        return Objective.objects.create(
+            revision=self.revision, key=key, metric=metric, target=Decimal(target), **extra
+        )
+
+    def bind(self) -> None:
+        revision_approve(revision=self.revision, acting_user=self.world.manager)
+        revision_accept(revision=self.revision, acting_user=self.world.customer_x)
+        self.revision.refresh_from_db()
+
+    def ticket(
+        self, external_id: str, opened, *, service=None, customer="x", pauses=(), **fields
+    ) -> Ticket:
+        customer_obj = {"x": self.world.party_x, "y": self.world.party_y, None: None}[customer]
+        ticket = Ticket.objects.create(
+            external_id=external_id,
+            opened_at=opened,
+            service=service or self.service,
+            customer=customer_obj,
+            **fields,
+        )
+        for start, end in pauses:
+            TicketPause.objects.create(ticket=ticket, start=start, end=end)
+        return ticket
+
+    def outage(self, external_id: str, start, end, *, service=None, customer=None, **fields):
+        customer_obj = {"x": self.world.party_x, "y": self.world.party_y, None: None}[customer]
+        return Outage.objects.create(
+            external_id=external_id,
+            start=start,
+            end=end,
+            service=service or self.service,
+            customer=customer_obj,
+            **fields,
+        )
+
+
+@pytest.fixture
+def engine(world_a):
+    with schema_context(TENANT_A.schema):
+        service = ServiceFactory(name="Engine service")
+        other = ServiceFactory(name="Other service")
+        agreement = AgreementFactory(
+            reference="ENGINE",
+            provider=world_a.provider,
+            customer=world_a.party_x,
+            term_start=date(2026, 1, 1),
+            monthly_fee=Decimal("1000.00"),
+        )
+        agreement.services.set([service])
+        revision = revision_create(
+            agreement=agreement, acting_user=world_a.manager, effective_from=date(2026, 1, 1)
+        )
+        berlin = calendar_save(
+            acting_user=world_a.admin,
+            name="Engine Berlin",
+            timezone="Europe/Berlin",
+            holiday_country="DE",
+            working_hours=[(d, 8 * 60, 18 * 60) for d in range(5)],
+        )
+        always = calendar_save(acting_user=world_a.admin, name="Engine 24x7", timezone="UTC")
+        yield Engine(world_a, agreement, revision, service, other, berlin, always)
