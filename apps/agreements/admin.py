@@ -54,6 +54,7 @@ class AgreementAdmin(SimpleHistoryAdmin):
     filter_horizontal = ["services"]
     readonly_fields = ("kind", "signed_on", "age", "review_is_due")
     inlines = [RevisionInline]
+    ordering = ["reference"]  # the revision-count annotation drops Meta.ordering
     fieldsets = [
         (None, {"fields": ("reference", "title", "provider", "customer", "kind")}),
         ("Multi-level", {"fields": ("tier", "parent")}),

@@ -2,9 +2,14 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from dataclasses import asdict
+from datetime import timedelta
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from apps.agreements.models import Agreement, Service
@@ -14,6 +19,7 @@ from apps.core.api import ScopedModelViewSet, ServiceSerializer
 from apps.core.currencies import MINOR_UNITS
 from apps.metrics.api_compliance import ComplianceResultSerializer, EvaluateSerializer
 from apps.metrics.compliance import compliance_evaluate, period_from_text
+from apps.metrics.risk import at_risk
 from apps.parties.models import Party
 
 
@@ -111,3 +117,22 @@ class AgreementViewSet(ScopedModelViewSet):
             agreements=[self.get_object()], period=period, acting_user=request.user
         )
         return Response(ComplianceResultSerializer(evaluation.results, many=True).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "horizon",
+                OpenApiTypes.INT,
+                description=("Seconds ahead to look for tickets about to breach (default 14400)."),
+            )
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    @action(detail=True, methods=["get"], url_path="at-risk")
+    def at_risk(self, request, pk=None):
+        """Error budget left in the open periods, and tickets about to breach (or past)."""
+        horizon = request.query_params.get("horizon", "14400")
+        if not horizon.isdigit() or int(horizon) > 90 * 86400:
+            raise ValidationError({"horizon": "Give whole seconds, at most 90 days."})
+        report = at_risk(self.get_object(), horizon=timedelta(seconds=int(horizon)))
+        return Response(asdict(report))

@@ -114,3 +114,8 @@ class AwareDateTimeField(serializers.DateTimeField):
             if parsed.tzinfo is None:
                 self.fail("naive")
         return super().to_internal_value(value)
+
+    def enforce_timezone(self, value):
+        # Keep the caller's offset (answers such as a deadline come back in it);
+        # naive values never get this far.
+        return value if value.tzinfo is not None else super().enforce_timezone(value)

@@ -103,21 +103,24 @@ def _change_status(revision: Revision, acting_user: Any, **fields: Any) -> None:
 
 
 def _come_into_force(revision: Revision, acting_user: Any) -> None:
-    """Supersede the earlier binding revisions and sign the agreement if it was unsigned."""
+    """Supersede every earlier approved revision and sign the agreement if it was unsigned.
+
+    That includes an earlier revision still awaiting acceptance: it has been
+    overtaken, never governed a period, and can no longer be accepted.
+    """
     now = timezone.now()
     earlier = revision.agreement.revisions.filter(
         number__lt=revision.number,
         status__in=[RevisionStatus.APPROVED, RevisionStatus.ACCEPTED],
     )
     for older in earlier.select_for_update():
-        if older.is_binding:
-            _change_status(
-                older,
-                acting_user,
-                status=RevisionStatus.SUPERSEDED,
-                superseded_at=now,
-                superseded_by_number=revision.number,
-            )
+        _change_status(
+            older,
+            acting_user,
+            status=RevisionStatus.SUPERSEDED,
+            superseded_at=now,
+            superseded_by_number=revision.number,
+        )
     agreement_on_first_binding_revision(
         agreement=revision.agreement, signed_on=timezone.localdate(now), acting_user=acting_user
     )

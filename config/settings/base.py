@@ -64,6 +64,7 @@ PUBLIC_SCHEMA_NAME = "public"
 # their migrations faked: ~0.1x the time of migrating a fresh schema.
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+TENANT_COLOR_ADMIN_APPS = False
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 ROOT_URLCONF = "config.urls_tenants"
@@ -110,6 +111,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "apps.core.middleware.TenantTimezoneMiddleware",
 ]
 
 TEMPLATES = [

@@ -245,3 +245,24 @@ def test_history_records_the_acting_user(world):
     ]
     copied = Objective.history.filter(revision_id=draft.pk).get()
     assert copied.history_user == world.manager
+
+
+def test_an_overtaken_revision_is_superseded_and_can_no_longer_be_accepted(world):
+    first = revision_create(
+        agreement=world.agreement_y, acting_user=world.manager, effective_from=date(2026, 1, 1)
+    )
+    revision_approve(revision=first, acting_user=world.manager)  # awaiting acceptance
+    world.agreement_y.requires_acceptance = False
+    world.agreement_y.save()
+    second = revision_new_draft(
+        revision=first, acting_user=world.manager, effective_from=date(2026, 2, 1)
+    )
+    revision_approve(revision=second, acting_user=world.manager)  # binding at once
+
+    first.refresh_from_db()
+    assert first.status == RevisionStatus.SUPERSEDED and first.superseded_by_number == 2
+    world.agreement_y.requires_acceptance = True
+    world.agreement_y.save()
+    world.customer_y.memberships.update(role="manager")
+    with pytest.raises(ValidationError, match="not awaiting acceptance"):
+        revision_accept(revision=first, acting_user=world.customer_y)
