@@ -1,9 +1,8 @@
 """/api/v1/services/ and /api/v1/agreements/"""
 
-from decimal import ROUND_HALF_UP, Decimal
-
 from dataclasses import asdict
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
