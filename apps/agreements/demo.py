@@ -6,10 +6,11 @@ Idempotent: every object is looked up by its natural key first. Run through
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
 
 from apps.agreements.models import Agreement, Service, Tier
@@ -146,6 +147,12 @@ def _first_revision(
         credit_tier_save(acting_user=manager, revision=revision, objective=objective, **spec)
     if binding:
         _make_binding(revision, manager, customer_manager)
+        # The demo agreements were signed before their term began, not today.
+        agreement.signed_on = agreement.term_start - timedelta(days=12)
+        agreement.next_review_on = agreement.default_next_review()
+        while agreement.next_review_on < date.today():
+            agreement.next_review_on += relativedelta(months=agreement.review_every_months)
+        agreement.save(update_fields=["signed_on", "next_review_on"])
     return revision
 
 

@@ -7,6 +7,8 @@ app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("agreements/<int:pk>/", views.agreement_detail, name="agreement"),
+    path("agreements/<int:pk>/revisions/<int:number>/", views.revision_changes, name="revision"),
     path(
         "login/",
         auth_views.LoginView.as_view(

@@ -1,0 +1,87 @@
+"""Customer portal pages: overview grid, agreement, revision changes — and who may see them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from apps.metrics.evaluation import evaluate_period
+from apps.metrics.periods import Period
+from apps.revisions.services import revision_new_draft
+from tests.conftest import TENANT_A, TENANT_B, sign_in
+
+
+@pytest.fixture
+def evaluated(world_a):
+    with schema_context(TENANT_A.schema):
+        month = date.today().replace(day=1)
+        evaluate_period(agreements=[world_a.agreement_x], period=Period(month, "month"))
+    return world_a
+
+
+def test_overview_shows_own_agreements_and_their_grid(evaluated, client_a):
+    sign_in(client_a, "customer_x_alpha")
+
+    page = client_a.get("/")
+
+    assert page.status_code == 200
+    assert evaluated.agreement_x.reference in page.text
+    assert evaluated.agreement_y.reference not in page.text
+    assert 'class="cell pending"' in page.text or 'class="cell met"' in page.text
+
+
+def test_agreement_page_for_its_customer(evaluated, client_a):
+    sign_in(client_a, "customer_x_alpha")
+
+    page = client_a.get(f"/agreements/{evaluated.agreement_x.pk}/")
+
+    assert page.status_code == 200
+    assert "Objectives in force" in page.text and "availability" in page.text
+    assert "revision 1" in page.text
+
+
+def test_other_customer_gets_404_everywhere(evaluated, client_a):
+    sign_in(client_a, "customer_y_alpha")
+    pk = evaluated.agreement_x.pk
+
+    assert client_a.get(f"/agreements/{pk}/").status_code == 404
+    assert client_a.get(f"/agreements/{pk}/revisions/1/").status_code == 404
+    assert evaluated.agreement_x.reference not in client_a.get("/").text
+
+
+def test_other_tenant_never_sees_this_tenants_agreement(evaluated, world_b):
+    client = Client(HTTP_HOST=TENANT_B.host)
+    sign_in(client, "manager_beta")
+    response = client.get(f"/agreements/{evaluated.agreement_x.pk}/")
+
+    assert response.status_code in (404, 200)
+    assert evaluated.agreement_x.reference not in response.text
+    # A's session is not a session on B.
+    client_a = Client(HTTP_HOST=TENANT_A.host)
+    sign_in(client_a, "customer_x_alpha")
+    client_b = Client(HTTP_HOST=TENANT_B.host)
+    for name, morsel in client_a.cookies.items():
+        client_b.cookies[name] = morsel.value
+    assert client_b.get(f"/agreements/{evaluated.agreement_x.pk}/").status_code == 302
+
+
+def test_anonymous_is_sent_to_login(client_a, evaluated):
+    response = client_a.get(f"/agreements/{evaluated.agreement_x.pk}/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_customers_never_see_drafts_and_see_changes(evaluated, client_a):
+    with schema_context(TENANT_A.schema):
+        revision_new_draft(revision=evaluated.revision_x, acting_user=evaluated.manager)
+    sign_in(client_a, "customer_x_alpha")
+
+    assert client_a.get(f"/agreements/{evaluated.agreement_x.pk}/revisions/2/").status_code == 404
+    first = client_a.get(f"/agreements/{evaluated.agreement_x.pk}/revisions/1/")
+    assert first.status_code == 200 and "This is the first revision." in first.text
+    assert (
+        client_a.get(f"/agreements/{evaluated.agreement_x.pk}/revisions/1/?against=7").status_code
+        == 404
+    )
