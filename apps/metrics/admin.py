@@ -9,9 +9,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from apps.metrics.models import (
     Calendar,
+    CalendarHoliday,
     ComplianceAdjustment,
     ComplianceResult,
-    CalendarHoliday,
     Objective,
     WorkingRange,
     format_minutes,
