@@ -6,8 +6,10 @@ from rest_framework.routers import DefaultRouter
 from apps.agreements.api import AgreementViewSet, ServiceViewSet
 from apps.core.api import ObtainTokenView
 from apps.credits.api import CreditTierViewSet
+from apps.credits.api import register as register_credits
 from apps.metrics.api import CalendarViewSet, ObjectiveViewSet
 from apps.metrics.api_compliance import ComplianceViewSet
+from apps.metrics.api_ingestion import register as register_ingestion
 from apps.parties.api import PartyViewSet
 from apps.revisions.api import RevisionViewSet
 
@@ -20,6 +22,8 @@ router.register("calendars", CalendarViewSet, basename="calendar")
 router.register("objectives", ObjectiveViewSet, basename="objective")
 router.register("credit-tiers", CreditTierViewSet, basename="credit-tier")
 router.register("compliance", ComplianceViewSet, basename="compliance")
+register_credits(router)
+register_ingestion(router)
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),

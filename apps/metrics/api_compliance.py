@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django_filters import rest_framework as filters
 from rest_framework import mixins, permissions, serializers, viewsets
 
+from apps.core.filters import ScopedFilterSet
 from apps.metrics.compliance import result_list_visible
 from apps.metrics.results import ComplianceResult
 
@@ -46,7 +46,7 @@ class EvaluateSerializer(serializers.Serializer):
     period = serializers.CharField(help_text="YYYY-MM (month) or YYYY-Qn (quarter)")
 
 
-class ComplianceFilter(filters.FilterSet):
+class ComplianceFilter(ScopedFilterSet):
     class Meta:
         model = ComplianceResult
         fields = ["agreement", "period", "status", "key", "metric", "final"]

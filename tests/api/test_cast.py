@@ -135,3 +135,23 @@ def test_anonymous_gets_401(resource, setup_a, api_a):
     assert api_a.get(f"/api/v1/{resource}/").status_code == 401
     assert api_a.get(f"/api/v1/{resource}/{objects.own.pk}/").status_code == 401
     assert api_a.post(f"/api/v1/{resource}/", {}, format="json").status_code == 401
+
+
+@pytest.mark.parametrize("resource", ["revisions", "objectives", "credit-tiers", "compliance"])
+def test_filters_do_not_reveal_other_customers_ids(resource, setup_a, api_a):
+    world, y = setup_a
+    with schema_context(TENANT_A.schema):
+        api_as(api_a, world.customer_x)
+    param = {
+        "revisions": "agreement",
+        "objectives": "revision",
+        "credit-tiers": "revision",
+        "compliance": "agreement",
+    }[resource]
+    other = world.agreement_y.pk if param == "agreement" else y["revision"].pk
+
+    existing = api_a.get(f"/api/v1/{resource}/?{param}={other}")
+    missing = api_a.get(f"/api/v1/{resource}/?{param}=987654321")
+
+    assert (existing.status_code, missing.status_code) == (200, 200)
+    assert existing.json()["count"] == missing.json()["count"] == 0
