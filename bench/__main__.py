@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "PERFORMANCE.md"
-BENCHMARKS = ["bench.tenants", "bench.clock"]
+BENCHMARKS = ["bench.tenants", "bench.clock", "bench.compliance"]
 
 
 def _scratch_database() -> tuple[str, str]:
@@ -42,9 +42,14 @@ def _recreate(admin_url: str, name: str, drop_only: bool = False) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def _version(distribution: str) -> str:
+    from importlib.metadata import version
+
+    return version(distribution)
+
+
 def _header() -> str:
     import django
-    import django_tenants
     import numpy
     import psycopg
     from django.db import connection
@@ -60,7 +65,7 @@ def _header() -> str:
     return (
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()}: {os.cpu_count()} "
         f"cores ({cpu}), Linux {platform.release()}; Python {platform.python_version()}, "
-        f"Django {django.get_version()}, django-tenants {django_tenants.__version__ if hasattr(django_tenants, '__version__') else '4.0.1'}, "
+        f"Django {django.get_version()}, django-tenants {_version('django-tenants')}, "
         f"PostgreSQL {pg_version}, psycopg {psycopg.__version__}, numpy {numpy.__version__}."
     )
 
@@ -70,11 +75,10 @@ def _write(sections: dict[str, str], header: str) -> None:
     for name, body in sections.items():
         block = f"<!-- bench:{name} -->\n{body.strip()}\n\n_{header}_\n<!-- /bench:{name} -->"
         pattern = re.compile(rf"<!-- bench:{name} -->.*?<!-- /bench:{name} -->", re.S)
-        text = (
-            pattern.sub(lambda _m: block, text)
-            if pattern.search(text)
-            else text + "\n" + block + "\n"
-        )
+        if pattern.search(text):
+            text = pattern.sub(lambda _match, block=block: block, text)
+        else:
+            text += "\n" + block + "\n"
     DOC.write_text(text)
 
 

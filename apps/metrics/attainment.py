@@ -18,7 +18,7 @@ from django.db import connection
 
 from apps.metrics.calendars import clock_table
 from apps.metrics.clock import CalendarSpec, merge_intervals
-from apps.metrics.ticketdata import NULL, TicketData
+from apps.metrics.ticketdata import NULL, SERVICE_FILTER_LIMIT, TicketData, int_columns
 
 PERCENTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
 
@@ -129,23 +129,22 @@ class OutageData:
     @classmethod
     def load(cls, *, lo, hi, services: list[int] | None) -> OutageData:
         scope, params = "TRUE", {"lo": lo, "hi": hi}
-        if services is not None:
-            scope, params["services"] = "service_id = ANY(%(services)s)", services
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT service_id, coalesce(customer_id, -1), extract(epoch FROM start)::bigint,"
-                ' coalesce(extract(epoch FROM "end")::bigint, -1) FROM metrics_outage '
-                "WHERE NOT excluded AND kind = 'unplanned' AND cause = 'provider' "
-                f'AND {scope} AND start < %(hi)s AND ("end" IS NULL OR "end" > %(lo)s) '
-                "ORDER BY service_id, start",
-                params,
-            )
-            rows = cursor.fetchall()
-        columns = (
-            [np.array(c, dtype=np.int64) for c in zip(*rows, strict=True)]
-            if rows
-            else [np.zeros(0, dtype=np.int64)] * 4
+        if services is not None and len(services) <= SERVICE_FILTER_LIMIT:
+            scope, params["services"] = "service_id = ANY(%(services)s::bigint[])", services
+        columns = int_columns(
+            [
+                "service_id",
+                "coalesce(customer_id, -1)",
+                "extract(epoch FROM start)::bigint",
+                'coalesce(extract(epoch FROM "end")::bigint, -1)',
+            ],
+            "FROM metrics_outage WHERE NOT excluded AND kind = 'unplanned' "
+            f"AND cause = 'provider' AND {scope} AND start < %(hi)s "
+            'AND ("end" IS NULL OR "end" > %(lo)s)',
+            params,
         )
+        order = np.lexsort((columns[2], columns[0]))  # by service, then start
+        columns = [column[order] for column in columns]
         return cls(*columns)
 
     def rows_for(self, services: np.ndarray | None) -> np.ndarray:

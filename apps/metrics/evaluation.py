@@ -11,6 +11,7 @@ instead of rewriting them.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,8 +30,8 @@ from apps.metrics.models import Comparison, Metric, Objective
 from apps.metrics.periods import Period
 from apps.metrics.results import ComplianceAdjustment, ComplianceResult, ResultStatus
 from apps.metrics.ticketdata import TicketData
-from apps.parties.selectors import party_descendant_ids
-from apps.revisions.selectors import EffectiveObjective, effective_objectives
+from apps.parties.selectors import party_children_map, party_descendant_ids
+from apps.revisions.selectors import EffectiveObjective, effective_objectives_many
 from apps.tenants.selectors import tenant_timezone
 
 TICKET_METRICS = {
@@ -60,37 +61,43 @@ def _epoch(moment: datetime) -> int:
 def plan_jobs(agreements: Iterable[Agreement], period: Period, now: datetime) -> list[Job]:
     """One job per effective objective (own and inherited) whose period kind matches."""
     default_tz = tenant_timezone()
+    agreements = list(agreements)
+    children = party_children_map()
+    services: dict[int, list[int]] = defaultdict(list)
+    for agreement_id, service_id in Agreement.services.through.objects.filter(
+        agreement__in=[a.pk for a in agreements]
+    ).values_list("agreement_id", "service_id"):
+        services[agreement_id].append(service_id)
+    effective_by_agreement = effective_objectives_many(agreements, period.first_day)
     jobs: list[Job] = []
     for agreement in agreements:
-        customers = np.array(sorted(party_descendant_ids([agreement.customer_id])), dtype=np.int64)
-        own_services = sorted(agreement.services.values_list("pk", flat=True))
-        for effective in effective_objectives(agreement, period.first_day):
+        customers = np.array(
+            sorted(party_descendant_ids([agreement.customer_id], children=children)),
+            dtype=np.int64,
+        )
+        own_services = sorted(services[agreement.pk])
+        for effective in effective_by_agreement[agreement.pk]:
             objective = effective.objective
             if objective.period != period.kind:
                 continue
             spec = calendar_spec(objective.calendar, default_tz)
             start, end = period.bounds(spec.timezone)
             if objective.service_id:
-                services = np.array([objective.service_id], dtype=np.int64)
+                scope_services = np.array([objective.service_id], dtype=np.int64)
             elif own_services:
-                services = np.array(own_services, dtype=np.int64)
+                scope_services = np.array(own_services, dtype=np.int64)
             else:
-                services = None  # an agreement without services looks at all of them
-            jobs.append(
-                Job(
-                    agreement,
-                    effective,
-                    Scope(
-                        services=services,
-                        customers=customers,
-                        priority=objective.priority or None,
-                        start=_epoch(start),
-                        end=_epoch(end),
-                        spec=spec,
-                        now=_epoch(now),
-                    ),
-                )
+                scope_services = None  # an agreement without services looks at all of them
+            scope = Scope(
+                services=scope_services,
+                customers=customers,
+                priority=objective.priority or None,
+                start=_epoch(start),
+                end=_epoch(end),
+                spec=spec,
+                now=_epoch(now),
             )
+            jobs.append(Job(agreement, effective, scope))
     return jobs
 
 

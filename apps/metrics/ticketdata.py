@@ -16,29 +16,60 @@ from apps.metrics.calendars import clock_table
 from apps.metrics.clock import CalendarSpec
 
 NULL = -1  # epoch placeholder for a missing timestamp / customer / service
+# A few services: let PostgreSQL use the (service, opened_at) index per service.
+# Many: one pass over the period's rows is faster than hundreds of index scans
+# (measured: 1.5 s vs 0.5 s for 500 services and a million tickets); the jobs
+# pick their services' rows from the arrays anyway.
+SERVICE_FILTER_LIMIT = 32
 
-_TICKETS_SQL = """
-SELECT t.id, coalesce(t.service_id, -1), coalesce(t.customer_id, -1), t.priority,
-       extract(epoch FROM t.opened_at)::bigint,
-       coalesce(extract(epoch FROM t.first_response_at)::bigint, -1),
-       coalesce(extract(epoch FROM t.resolved_at)::bigint, -1),
-       coalesce(extract(epoch FROM t.closed_at)::bigint, -1),
-       t.contacts
+TICKET_COLUMNS = [
+    "t.id",
+    "coalesce(t.service_id, -1)",
+    "coalesce(t.customer_id, -1)",
+    "coalesce(array_position(%(priorities)s::text[], t.priority), 0)::bigint",
+    "extract(epoch FROM t.opened_at)::bigint",
+    "coalesce(extract(epoch FROM t.first_response_at)::bigint, -1)",
+    "coalesce(extract(epoch FROM t.resolved_at)::bigint, -1)",
+    "coalesce(extract(epoch FROM t.closed_at)::bigint, -1)",
+    "t.contacts::bigint",
+]
+TICKETS_FROM = """
 FROM metrics_ticket t
 WHERE NOT t.excluded AND {scope}
   AND ((t.opened_at >= %(lo)s AND t.opened_at < %(hi)s)
        OR (t.closed_at >= %(lo)s AND t.closed_at < %(hi)s))
-ORDER BY coalesce(t.service_id, -1), t.id
 """
-
-_PAUSES_SQL = """
-SELECT p.ticket_id, extract(epoch FROM p.start)::bigint,
-       coalesce(extract(epoch FROM p."end")::bigint, -1)
+PAUSE_COLUMNS = [
+    "p.ticket_id",
+    "extract(epoch FROM p.start)::bigint",
+    'coalesce(extract(epoch FROM p."end")::bigint, -1)',
+]
+PAUSES_FROM = """
 FROM metrics_ticketpause p JOIN metrics_ticket t ON t.id = p.ticket_id
 WHERE NOT t.excluded AND {scope}
   AND ((t.opened_at >= %(lo)s AND t.opened_at < %(hi)s)
        OR (t.closed_at >= %(lo)s AND t.closed_at < %(hi)s))
 """
+
+
+def int_columns(columns: list[str], from_where: str, params: dict) -> list[np.ndarray]:
+    """Evaluate non-null bigint expressions over the rows of ``from_where``; one array each.
+
+    PostgreSQL packs each column into one bytea of big-endian int8s
+    (``string_agg(int8send(x))``), which numpy reads with ``frombuffer``: no
+    Python object per value. For a million tickets this takes about 2 s where
+    fetching rows takes about 9 s.
+    """
+    select = ", ".join(f"string_agg(int8send(({column})::bigint), '')" for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {select} {from_where}", params)
+        packed = cursor.fetchone()
+    return [
+        np.frombuffer(bytes(value), dtype=">i8").astype(np.int64)
+        if value is not None
+        else np.zeros(0, dtype=np.int64)
+        for value in packed
+    ]
 
 
 @dataclass
@@ -61,30 +92,39 @@ class TicketData:
     @classmethod
     def load(cls, *, lo, hi, services: list[int] | None, now: int) -> TicketData:
         scope, params = "TRUE", {"lo": lo, "hi": hi}
-        if services is not None:
-            scope, params["services"] = "t.service_id = ANY(%(services)s)", services
+        if services is not None and len(services) <= SERVICE_FILTER_LIMIT:
+            scope, params["services"] = "t.service_id = ANY(%(services)s::bigint[])", services
         with connection.cursor() as cursor:
-            cursor.execute(_TICKETS_SQL.format(scope=scope), params)
-            rows = cursor.fetchall()
-            cursor.execute(_PAUSES_SQL.format(scope=scope), params)
-            pauses = cursor.fetchall()
-        columns = list(zip(*rows, strict=True)) if rows else [()] * 9
-        ints = [np.array(columns[i], dtype=np.int64) for i in (0, 1, 2, 4, 5, 6, 7, 8)]
-        ids, service, customer, opened, first_response, resolved, closed, contacts = ints
-        priority = np.array(columns[3], dtype=object)
-        if pauses:
-            owner_ids, starts, ends = (
-                np.array(c, dtype=np.int64) for c in zip(*pauses, strict=True)
-            )
-            order = np.argsort(ids)
-            owner = order[np.searchsorted(ids, owner_ids, sorter=order)]
+            cursor.execute("SELECT DISTINCT priority FROM metrics_ticket WHERE priority <> ''")
+            priorities = sorted(row[0] for row in cursor.fetchall())
+        params["priorities"] = priorities
+        columns = int_columns(TICKET_COLUMNS, TICKETS_FROM.format(scope=scope), params)
+        order = np.lexsort((columns[0], columns[1]))  # by service, then id
+        (
+            ids,
+            service,
+            customer,
+            priority_code,
+            opened,
+            first_response,
+            resolved,
+            closed,
+            contacts,
+        ) = (column[order] for column in columns)
+        names = np.array(["", *priorities], dtype=object)
+        pause_ids, starts, ends = int_columns(
+            PAUSE_COLUMNS, PAUSES_FROM.format(scope=scope), params
+        )
+        if pause_ids.size:
+            by_id = np.argsort(ids)
+            owner = by_id[np.searchsorted(ids, pause_ids, sorter=by_id)]
         else:
             owner = starts = ends = np.zeros(0, dtype=np.int64)
         return cls(
             ids,
             service,
             customer,
-            priority,
+            names[priority_code],
             opened,
             first_response,
             resolved,

@@ -12,16 +12,24 @@ from apps.parties.models import Membership, MembershipRole, Party, PartyKind
 User = AbstractBaseUser | AnonymousUser
 
 
-def _children_map() -> dict[int | None, list[int]]:
+def party_children_map() -> dict[int | None, list[int]]:
     children: dict[int | None, list[int]] = defaultdict(list)
     for pk, parent_id in Party.objects.values_list("pk", "parent_id"):
         children[parent_id].append(pk)
     return children
 
 
-def party_descendant_ids(roots: Iterable[int], include_self: bool = True) -> set[int]:
-    """The ids of the given parties and everything below them."""
-    children = _children_map()
+def party_descendant_ids(
+    roots: Iterable[int],
+    include_self: bool = True,
+    children: dict[int | None, list[int]] | None = None,
+) -> set[int]:
+    """The ids of the given parties and everything below them.
+
+    Pass ``children`` (from ``party_children_map()``) to answer many questions
+    with one query.
+    """
+    children = children if children is not None else party_children_map()
     found: set[int] = set()
     stack = list(roots)
     if not include_self:
