@@ -166,4 +166,6 @@ class ComplianceResultAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
 from apps.metrics import admin_measurements  # noqa: E402, F401  (registers measurement admins)

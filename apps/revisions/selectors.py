@@ -8,7 +8,6 @@ from datetime import date
 from django.db.models import QuerySet
 
 from apps.agreements.models import Agreement
-from apps.agreements.selectors import agreement_chain
 from apps.parties.selectors import User, party_ids_visible_to
 from apps.revisions.models import Revision, RevisionStatus
 
