@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import connections, models
 from django_tenants.models import DomainMixin, TenantMixin
+from django_tenants.postgresql_backend.base import _check_schema_name
+from django_tenants.utils import (
+    get_creation_fakes_migrations,
+    get_tenant_database_alias,
+    schema_exists,
+)
+
+from apps.tenants.clone import clone_schema, fake_migrate_needed
 
 
 class Tenant(TenantMixin):
@@ -30,6 +40,41 @@ class Tenant(TenantMixin):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.schema_name})"
+
+    def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
+        """django-tenants' create_schema, with apps.tenants.clone instead of pg-clone-schema.
+
+        Falls back to django-tenants for everything but "clone the existing base
+        schema". The fake ``migrate_schemas`` that follows a clone is skipped
+        when it would do nothing (see apps.tenants.clone.fake_migrate_needed).
+        """
+        alias = get_tenant_database_alias()
+        connection = connections[alias]
+        _check_schema_name(self.schema_name)
+        if check_if_exists and schema_exists(self.schema_name):
+            return False
+        base = self.get_base_schema() if get_creation_fakes_migrations() else False
+        if not (sync_schema and base and schema_exists(base)):
+            return super().create_schema(
+                check_if_exists=False, sync_schema=sync_schema, verbosity=verbosity
+            )
+
+        connection.set_schema_to_public()
+        # As django-tenants' CloneSchema: a name differing only in case is taken too.
+        if schema_exists(self.schema_name, case_sensitive=False):
+            raise ValidationError("New schema name already exists")
+        clone_schema(base, self.schema_name, data=self.clone_mode == "DATA", using=alias)
+        if fake_migrate_needed(self.schema_name):
+            call_command(
+                "migrate_schemas",
+                tenant=True,
+                fake=True,
+                schema_name=self.schema_name,
+                interactive=False,
+                verbosity=verbosity,
+            )
+        connection.set_schema_to_public()
+        return None
 
 
 class Domain(DomainMixin):
