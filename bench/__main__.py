@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "PERFORMANCE.md"
-BENCHMARKS = ["bench.tenants", "bench.clock", "bench.compliance"]
+BENCHMARKS = ["bench.tenants", "bench.clock", "bench.ingestion", "bench.compliance"]
 
 
 def _scratch_database() -> tuple[str, str]:
@@ -98,7 +98,7 @@ def main() -> None:
     sections: dict[str, str] = {}
     try:
         for dotted in selected:
-            module = import_string(dotted + ".run") if "." in dotted else None
+            module = import_string(dotted + ".run")
             name = dotted.rsplit(".", 1)[-1]
             print(f"== {name}", flush=True)
             sections[name] = module()

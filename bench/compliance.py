@@ -157,7 +157,7 @@ def _load_measurements(service_ids: list[int], customer_ids: list[int]) -> None:
         cursor.execute(  # a two-hour pause on every fifth ticket
             'INSERT INTO metrics_ticketpause (ticket_id, start, "end", reason) '
             "SELECT id, first_response_at, first_response_at + interval '2 hours', "
-            "'waiting_customer' FROM metrics_ticket WHERE id %% 5 = 0"
+            "'waiting_customer' FROM metrics_ticket WHERE id % 5 = 0"
         )
         cursor.execute(OUTAGES_SQL, params)
         cursor.execute(

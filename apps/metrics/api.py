@@ -135,7 +135,7 @@ class CalendarViewSet(ScopedModelViewSet):
 
     @extend_schema(
         request=ElapsedSerializer,
-        responses=inline_serializer("Elapsed", {"seconds": serializers.IntegerField()}),
+        responses=inline_serializer("ElapsedResponse", {"seconds": serializers.IntegerField()}),
     )
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     def elapsed(self, request, pk=None):
@@ -149,7 +149,7 @@ class CalendarViewSet(ScopedModelViewSet):
 
     @extend_schema(
         request=DeadlineSerializer,
-        responses=inline_serializer("Deadline", {"deadline": serializers.DateTimeField()}),
+        responses=inline_serializer("DeadlineResponse", {"deadline": serializers.DateTimeField()}),
     )
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     def deadline(self, request, pk=None):

@@ -122,7 +122,11 @@ def measure(jobs: list[Job], now: datetime) -> list[Measurement]:
     if ticket_jobs:
         lo, hi = _window(ticket_jobs)
         tickets = TicketData.load(
-            lo=lo, hi=hi, services=_service_union(ticket_jobs), now=_epoch(now)
+            lo=lo,
+            hi=hi,
+            services=_service_union(ticket_jobs),
+            now=_epoch(now),
+            priorities=[j.scope.priority for j in ticket_jobs if j.scope.priority],
         )
     if outage_jobs:
         lo, hi = _window(outage_jobs)

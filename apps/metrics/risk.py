@@ -97,7 +97,13 @@ def _tickets(jobs, now: datetime, horizon: timedelta) -> list[TicketAtRisk]:
     from apps.metrics.measurements import Ticket
 
     lo = datetime.fromtimestamp(min(j.scope.start for j in jobs), UTC)
-    data = TicketData.load(lo=lo, hi=now, services=None, now=int(now.timestamp()))
+    data = TicketData.load(
+        lo=lo,
+        hi=now,
+        services=None,
+        now=int(now.timestamp()),
+        priorities=[j.scope.priority for j in jobs if j.scope.priority],
+    )
     limit = now + horizon
     candidates: list[tuple[str, int, datetime]] = []
     for job in jobs:

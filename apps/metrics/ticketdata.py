@@ -90,13 +90,15 @@ class TicketData:
     _durations: dict[tuple[CalendarSpec, str], np.ndarray] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, *, lo, hi, services: list[int] | None, now: int) -> TicketData:
+    def load(
+        cls, *, lo, hi, services: list[int] | None, now: int, priorities: list[str] = ()
+    ) -> TicketData:
+        """Tickets opened or closed in [lo, hi); ``priorities`` are the ones objectives
+        filter on (any other priority reads as "")."""
         scope, params = "TRUE", {"lo": lo, "hi": hi}
         if services is not None and len(services) <= SERVICE_FILTER_LIMIT:
             scope, params["services"] = "t.service_id = ANY(%(services)s::bigint[])", services
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT DISTINCT priority FROM metrics_ticket WHERE priority <> ''")
-            priorities = sorted(row[0] for row in cursor.fetchall())
+        priorities = sorted(set(priorities))
         params["priorities"] = priorities
         columns = int_columns(TICKET_COLUMNS, TICKETS_FROM.format(scope=scope), params)
         order = np.lexsort((columns[0], columns[1]))  # by service, then id

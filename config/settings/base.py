@@ -65,6 +65,9 @@ PUBLIC_SCHEMA_NAME = "public"
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 TENANT_COLOR_ADMIN_APPS = False
+# Set search_path once per schema switch, not before every query (safe without a
+# transaction-mode pooler, which DESIGN §5 rules out anyway).
+TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 ROOT_URLCONF = "config.urls_tenants"
@@ -178,7 +181,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["apps.core.filters.ScopedFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -193,6 +196,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "PartyKindEnum": "apps.parties.models.PartyKind",
+        "OutageKindEnum": "apps.metrics.measurements.OutageKind",
+        "CreditStatusEnum": "apps.credits.models.CreditStatus",
+        "RevisionStatusEnum": "apps.revisions.models.RevisionStatus",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------
