@@ -368,7 +368,8 @@ def test_customer_cannot_use_the_admin_but_has_the_portal(page: Page, e2e_server
     page.fill("#id_username", "carol")
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Welcome, Carol Customer")).to_be_visible()
+    expect(page.get_by_role("heading", name="Service levels")).to_be_visible()
+    expect(page.get_by_text("Welcome, Carol Customer.")).to_be_visible()
     expect(page.locator("header.topbar")).not_to_contain_text("Admin")
 
 
