@@ -11,7 +11,7 @@ PROD_ENV := DJANGO_SETTINGS_MODULE=config.settings.production \
 	DATABASE_URL=postgres://lint@127.0.0.1:1/lint REDIS_URL=redis://127.0.0.1:1/0
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint format bench lock clean
+.PHONY: help install browser run test test-fast lint format bench lock clean
 
 help:
 	@echo "make run      install, start servers, migrate, seed demo, run web + worker + beat"
@@ -30,7 +30,15 @@ install: $(STAMP)
 run: install
 	$(BIN)/python manage.py runstack
 
-test: install
+# Browser tests drive Debian's chromium; install it when missing and we may (root + apt),
+# otherwise those tests are skipped with a reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1 || \
+		{ echo "Installing Debian's chromium for the browser tests"; \
+		  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		  || echo "chromium could not be installed: browser tests will be skipped"; }
+
+test: install browser
 	$(BIN)/python -m pytest --create-db $(PYTEST_ARGS)
 
 test-fast: install
