@@ -119,4 +119,3 @@ class AwareDateTimeField(serializers.DateTimeField):
         # Keep the caller's offset (answers such as a deadline come back in it);
         # naive values never get this far.
         return value if value.tzinfo is not None else super().enforce_timezone(value)
-

@@ -10,7 +10,13 @@ from rest_framework.response import Response
 
 from apps.core.api import AwareDateTimeField, ScopedModelViewSet, ServiceSerializer
 from apps.metrics.calendars import calendar_spec, clock_table
-from apps.metrics.models import Calendar, Objective, format_minutes, parse_minutes
+from apps.metrics.models import (
+    OBJECTIVE_TERMS,
+    Calendar,
+    Objective,
+    format_minutes,
+    parse_minutes,
+)
 from apps.metrics.selectors import calendar_list_visible, objective_list_visible
 from apps.metrics.services import calendar_save, objective_delete, objective_save
 from apps.revisions.models import Revision
@@ -168,22 +174,7 @@ class ObjectiveSerializer(ServiceSerializer):
 
     class Meta:
         model = Objective
-        fields = [
-            "id",
-            "revision",
-            "key",
-            "name",
-            "metric",
-            "target",
-            "comparison",
-            "threshold_seconds",
-            "aggregate",
-            "sample_metric",
-            "period",
-            "calendar",
-            "service",
-            "priority",
-        ]
+        fields = ["id", "revision", *OBJECTIVE_TERMS]
 
     def validate_revision(self, revision):
         if self.instance is not None and revision.pk != self.instance.revision_id:

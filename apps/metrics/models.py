@@ -211,6 +211,22 @@ class Period(models.TextChoices):
     QUARTER = "quarter", "Calendar quarter"
 
 
+# The terms of an objective, in the order forms, the API and the diff show them.
+OBJECTIVE_TERMS = (
+    "key",
+    "name",
+    "metric",
+    "target",
+    "comparison",
+    "threshold_seconds",
+    "aggregate",
+    "sample_metric",
+    "period",
+    "calendar",
+    "service",
+    "priority",
+)
+
 key_validator = RegexValidator(
     r"^[a-z][a-z0-9_]{0,62}$", "Lowercase letters, digits and underscores, starting with a letter."
 )

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from apps.credits.models import CreditTier
-from apps.metrics.models import Objective
+from apps.metrics.models import OBJECTIVE_TERMS, Objective
 from apps.revisions.diff import revision_diff
 from apps.revisions.models import Revision, RevisionSection, RevisionStatus
 from apps.revisions.services import (
@@ -57,20 +57,7 @@ class SectionInline(LockedInlineMixin, admin.StackedInline):
 class ObjectiveInline(LockedInlineMixin, admin.TabularInline):
     model = Objective
     extra = 0
-    fields = (
-        "key",
-        "name",
-        "metric",
-        "target",
-        "comparison",
-        "threshold_seconds",
-        "aggregate",
-        "sample_metric",
-        "period",
-        "calendar",
-        "service",
-        "priority",
-    )
+    fields = OBJECTIVE_TERMS
 
 
 class CreditTierInline(LockedInlineMixin, admin.TabularInline):

@@ -11,21 +11,10 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
+from apps.metrics.models import OBJECTIVE_TERMS
 from apps.revisions.models import Revision, SectionKey
 
-OBJECTIVE_FIELDS = (
-    "name",
-    "metric",
-    "target",
-    "comparison",
-    "threshold_seconds",
-    "aggregate",
-    "sample_metric",
-    "period",
-    "calendar",
-    "service",
-    "priority",
-)
+OBJECTIVE_FIELDS = tuple(name for name in OBJECTIVE_TERMS if name != "key")
 REVISION_FIELDS = ("effective_from", "credit_cap_percent", "summary")
 
 

@@ -14,8 +14,6 @@ from apps.metrics.results import ComplianceResult
 from tests.conftest import TENANT_A, TENANT_B, api_as
 from tests.credits.helpers import result
 
-pytestmark = pytest.mark.urls("tests.credits.urls")
-
 FIELDS = {
     "id",
     "agreement",
