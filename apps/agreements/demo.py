@@ -454,7 +454,9 @@ def seed(*, tenant: Any, password: str) -> None:
                 "service": hosting,
             },
         ],
-        tiers=STANDARD_TIERS,
+        # Availability has its own schedule; any other missed objective earns 5 %.
+        tiers=[{"objective": "availability", **t} for t in STANDARD_TIERS]
+        + [{"below": Decimal("100"), "percent": Decimal("5")}],
     )
     erp_sla = _agreement(
         "NW-FIN-ERP",
