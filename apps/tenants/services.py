@@ -101,7 +101,9 @@ def tenant_create(
 
     public_tenant_ensure()
     template_tenant_ensure()
-    cloned = schema_exists(settings.TENANT_BASE_SCHEMA)
+    cloned = settings.TENANT_CREATION_FAKES_MIGRATIONS and schema_exists(
+        settings.TENANT_BASE_SCHEMA
+    )
     started = time.perf_counter()
     with transaction.atomic():
         tenant = Tenant(
