@@ -23,7 +23,8 @@ from django.urls import path, reverse
 
 from apps.agreements.models import Service
 from apps.metrics.csv_import import KINDS, CsvImportError, csv_import, csv_template
-from apps.metrics.ingestion import NAIVE_TIMESTAMP, measurement_exclude, measurement_reinstate
+from apps.metrics.exclusion import measurement_exclude, measurement_reinstate
+from apps.metrics.ingestion import NAIVE_TIMESTAMP
 from apps.metrics.measurements import ExclusionEvent, Outage, Sample, Ticket, TicketPause
 from apps.parties.selectors import is_provider_manager
 

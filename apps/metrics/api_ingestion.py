@@ -42,18 +42,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.api import ScopedModelViewSet
+from apps.metrics.exclusion import measurement_exclude, measurement_reinstate
 from apps.metrics.ingestion import (
     IngestionError,
     IngestResult,
-    measurement_exclude,
-    measurement_reinstate,
     outage_ingest,
-    outage_list_visible,
     parse_timestamp,
     sample_ingest,
-    sample_list_visible,
     ticket_ingest,
-    ticket_list_visible,
 )
 from apps.metrics.measurements import (
     ExclusionEvent,
@@ -65,6 +61,7 @@ from apps.metrics.measurements import (
     Ticket,
     TicketPause,
 )
+from apps.metrics.selectors import outage_list_visible, sample_list_visible, ticket_list_visible
 
 MAX_ITEMS = 10_000
 EXCLUSION_FIELDS = ["excluded", "exclusion_reason", "excluded_by", "excluded_at"]

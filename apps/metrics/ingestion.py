@@ -30,12 +30,9 @@ from typing import Any
 import psycopg
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Q, QuerySet
-from django.utils import timezone
 
-from apps.agreements.models import Agreement, Service
+from apps.agreements.models import Service
 from apps.metrics.measurements import (
-    ExclusionEvent,
     Outage,
     OutageCause,
     OutageKind,
@@ -48,9 +45,7 @@ from apps.metrics.models import key_validator
 from apps.parties.models import Party, PartyKind
 from apps.parties.selectors import (
     User,
-    is_provider_manager,
     is_provider_staff,
-    party_ids_visible_to,
 )
 
 NAIVE_TIMESTAMP = "Timestamps need a UTC offset, e.g. 2026-10-01T09:00:00+02:00."
@@ -495,80 +490,3 @@ def sample_ingest(
     _require_staff(acting_user)
     rows = _clean_batch(items, _cleaner(SAMPLE_SPEC), item_names)
     return _write(lambda: _upsert(Sample, tuple(SAMPLE_SPEC), rows, insert_only={}, touch=False))
-
-
-# --- exclusion ----------------------------------------------------------------
-
-Excludable = Ticket | Outage
-
-
-def _exclusion_set(
-    *, measurement: Excludable, excluded: bool, reason: str, acting_user: User
-) -> ExclusionEvent:
-    if not is_provider_manager(acting_user):
-        raise PermissionDenied("Only a provider manager may exclude or reinstate measurements.")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": "Give a reason; the customer sees it."})
-    with transaction.atomic():
-        locked = type(measurement).objects.select_for_update().get(pk=measurement.pk)
-        if locked.excluded == excluded:
-            state = "excluded" if excluded else "counted (not excluded)"
-            raise ValidationError(f"This {locked._meta.verbose_name} is already {state}.")
-        locked.excluded = excluded
-        locked.exclusion_reason = reason if excluded else ""
-        locked.excluded_by = acting_user if excluded else None
-        locked.excluded_at = timezone.now() if excluded else None
-        locked.save(update_fields=["excluded", "exclusion_reason", "excluded_by", "excluded_at"])
-        target = {"ticket" if isinstance(locked, Ticket) else "outage": locked}
-        event = ExclusionEvent.objects.create(
-            excluded=excluded, reason=reason, by=acting_user, **target
-        )
-    for name in ("excluded", "exclusion_reason", "excluded_by", "excluded_at"):
-        setattr(measurement, name, getattr(locked, name))
-    return event
-
-
-def measurement_exclude(
-    *, measurement: Excludable, reason: str, acting_user: User
-) -> ExclusionEvent:
-    """Leave a ticket or outage out of compliance, recording who, when and why."""
-    return _exclusion_set(
-        measurement=measurement, excluded=True, reason=reason, acting_user=acting_user
-    )
-
-
-def measurement_reinstate(
-    *, measurement: Excludable, reason: str, acting_user: User
-) -> ExclusionEvent:
-    """Count an excluded ticket or outage again, recording who, when and why."""
-    return _exclusion_set(
-        measurement=measurement, excluded=False, reason=reason, acting_user=acting_user
-    )
-
-
-# --- reads --------------------------------------------------------------------
-
-
-def _visible(queryset: QuerySet, user: User) -> QuerySet:
-    """Staff: all. Others: their parties' measurements, and those without a customer
-    on a service that one of their visible agreements covers."""
-    visible = party_ids_visible_to(user)
-    if visible is None:
-        return queryset
-    covered = Agreement.objects.filter(customer_id__in=visible).values("services")
-    return queryset.filter(
-        Q(customer_id__in=visible) | Q(customer__isnull=True, service_id__in=covered)
-    )
-
-
-def ticket_list_visible(user: User) -> QuerySet[Ticket]:
-    return _visible(Ticket.objects.prefetch_related("pauses"), user)
-
-
-def outage_list_visible(user: User) -> QuerySet[Outage]:
-    return _visible(Outage.objects.all(), user)
-
-
-def sample_list_visible(user: User) -> QuerySet[Sample]:
-    return _visible(Sample.objects.all(), user)

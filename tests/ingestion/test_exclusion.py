@@ -6,7 +6,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django_tenants.utils import schema_context
 
-from apps.metrics.ingestion import measurement_exclude, outage_ingest, ticket_ingest
+from apps.metrics.exclusion import measurement_exclude
+from apps.metrics.ingestion import outage_ingest, ticket_ingest
 from apps.metrics.measurements import ExclusionEvent, Outage, Ticket
 from tests.conftest import TENANT_A, api_as
 from tests.ingestion.conftest import outage, ticket
