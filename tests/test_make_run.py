@@ -43,6 +43,21 @@ def _children_named(process: psutil.Process, fragment: str) -> list[psutil.Proce
     return found
 
 
+def _servers_of(data_dir: Path) -> list[psutil.Process]:
+    """postgres and redis-server processes working in ``data_dir`` (by command line or cwd)."""
+    found = []
+    for proc in psutil.process_iter(["cmdline", "name"]):
+        try:
+            inside = str(data_dir) in " ".join(proc.info["cmdline"] or []) or (
+                "redis" in (proc.info["name"] or "") and str(data_dir) in proc.cwd()
+            )
+        except psutil.Error:
+            continue
+        if inside:
+            found.append(proc)
+    return found
+
+
 def test_runstack_serves_the_demo_portal_with_embedded_servers(tmp_path):
     port = _free_port()
     data_dir = tmp_path / "data"
@@ -73,10 +88,10 @@ def test_runstack_serves_the_demo_portal_with_embedded_servers(tmp_path):
         while time.monotonic() < deadline:
             assert process.poll() is None, log_path.read_text()[-4000:]
             try:
-                login = session.get(f"{base}/login/", timeout=2)
+                login = session.get(f"{base}/login/", timeout=10)
                 if login.status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or a cold first request
                 pass
             time.sleep(0.5)
         assert login is not None and login.status_code == 200, log_path.read_text()[-4000:]
@@ -101,6 +116,7 @@ def test_runstack_serves_the_demo_portal_with_embedded_servers(tmp_path):
 
         stack = psutil.Process(process.pid)
         assert _children_named(stack, "celery"), "worker/beat are not running"
+        assert _servers_of(data_dir), "the embedded servers are not running"
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -109,11 +125,8 @@ def test_runstack_serves_the_demo_portal_with_embedded_servers(tmp_path):
             process.kill()
             raise
 
-    # The stack's exit stopped the embedded PostgreSQL it had started.
-    time.sleep(1)
-    leftovers = [
-        proc
-        for proc in psutil.process_iter(["cmdline"])
-        if str(data_dir) in " ".join(proc.info["cmdline"] or [])
-    ]
-    assert leftovers == [], leftovers
+    # The stack's exit stopped the embedded PostgreSQL and Redis it had started.
+    deadline = time.monotonic() + 15
+    while _servers_of(data_dir) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _servers_of(data_dir) == []
