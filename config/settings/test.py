@@ -16,6 +16,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Lockouts in a per-process cache that the test fixtures clear between tests.
+CACHES["axes"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}  # noqa: F405
+AXES_CACHE = "axes"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
