@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from apps.agreements.selectors import agreement_list_visible
+from apps.metrics.risk import at_risk
 from apps.portal.selectors import compliance_grids
 from apps.revisions.diff import revision_diff
 from apps.revisions.models import SectionKey
@@ -66,6 +67,7 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "effective": effective_objectives(agreement, today),
             "revisions": revisions,
             "grid": compliance_grids(request.user, [agreement])[0],
+            "risk": at_risk(agreement),
             "credits": _credits_for(request.user, [agreement]),
         },
     )

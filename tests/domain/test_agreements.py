@@ -222,3 +222,14 @@ def test_three_tiers_inherit_and_override_by_key(world):
     assert sorted(middle) == ["availability", "closure", "fcr", "response"]
     # Before any revision is in force nothing applies.
     assert effective_objectives(service, date(2025, 12, 1)) == []
+
+
+def test_an_agreement_hierarchy_cannot_loop(world):
+    corporate = _agreement(world, "LOOP-CORP", Tier.CORPORATE)
+    customer = _agreement(world, "LOOP-CUST", Tier.CUSTOMER, parent=corporate)
+
+    with pytest.raises(ValidationError, match="higher tier"):
+        agreement_save(agreement=corporate, acting_user=world.admin, parent=customer)
+    with pytest.raises(ValidationError, match="its own parent"):
+        agreement_save(agreement=customer, acting_user=world.admin, parent=customer)
+    assert Agreement.objects.get(pk=corporate.pk).parent is None

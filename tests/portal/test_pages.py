@@ -85,3 +85,29 @@ def test_customers_never_see_drafts_and_see_changes(evaluated, client_a):
         client_a.get(f"/agreements/{evaluated.agreement_x.pk}/revisions/1/?against=7").status_code
         == 404
     )
+
+
+def test_agreement_page_shows_the_error_budget_of_the_open_period(world_a, client_a):
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from apps.metrics.measurements import Outage
+
+    now = datetime(2026, 11, 15, 12, tzinfo=UTC)  # mid-month: the outage is in this period
+    with schema_context(TENANT_A.schema):
+        Outage.objects.create(
+            external_id="budget",
+            service=world_a.service,
+            start=now - timedelta(hours=2),
+            end=now - timedelta(hours=2) + timedelta(minutes=30),
+        )
+    sign_in(client_a, "customer_x_alpha")
+
+    with time_machine.travel(now, tick=False):
+        page = client_a.get(f"/agreements/{world_a.agreement_x.pk}/")
+
+    assert "This period so far" in page.text
+    assert "30 min" in page.text  # downtime used
+    # 99.9 % of November (30 days) allows 43 min 12 s of downtime.
+    assert "43 min" in page.text
