@@ -18,7 +18,13 @@ from django.db import connection
 
 from apps.metrics.calendars import clock_table
 from apps.metrics.clock import CalendarSpec, merge_intervals
-from apps.metrics.ticketdata import NULL, SERVICE_FILTER_LIMIT, TicketData, int_columns
+from apps.metrics.ticketdata import (
+    NULL,
+    SERVICE_FILTER_LIMIT,
+    TicketData,
+    int_columns,
+    rows_of_services,
+)
 
 PERCENTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
 
@@ -148,12 +154,7 @@ class OutageData:
         return cls(*columns)
 
     def rows_for(self, services: np.ndarray | None) -> np.ndarray:
-        if services is None:
-            return np.arange(self.service.size)
-        lefts = np.searchsorted(self.service, services, side="left")
-        rights = np.searchsorted(self.service, services, side="right")
-        parts = [np.arange(a, b) for a, b in zip(lefts, rights, strict=True)]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        return rows_of_services(self.service, services)
 
 
 def availability(outages: OutageData, scope: Scope) -> Measurement:

@@ -59,10 +59,8 @@ def credits_for_closed_period(
     acting_user: Any,
 ) -> None:
     """Turn the misses of a finished period into credits (apps.credits owns the rules)."""
-    try:
-        from apps.credits.services import credit_calculate
-    except ImportError:  # pragma: no cover - credits engine not installed
-        return
+    from apps.credits.services import credit_calculate  # credits import metrics: import late
+
     ended = {r.agreement_id for r in evaluation.results if r.period_end <= now}
     for agreement in agreements:
         if agreement.pk in ended:

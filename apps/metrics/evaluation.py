@@ -101,7 +101,8 @@ def plan_jobs(agreements: Iterable[Agreement], period: Period, now: datetime) ->
     return jobs
 
 
-def _service_union(jobs: list[Job]) -> list[int] | None:
+def service_union(jobs: list[Job]) -> list[int] | None:
+    """The services any of the jobs looks at (None: some job looks at all)."""
     if any(job.scope.services is None for job in jobs):
         return None
     return sorted({int(s) for job in jobs for s in job.scope.services})
@@ -124,13 +125,13 @@ def measure(jobs: list[Job], now: datetime) -> list[Measurement]:
         tickets = TicketData.load(
             lo=lo,
             hi=hi,
-            services=_service_union(ticket_jobs),
+            services=service_union(ticket_jobs),
             now=_epoch(now),
             priorities=[j.scope.priority for j in ticket_jobs if j.scope.priority],
         )
     if outage_jobs:
         lo, hi = _window(outage_jobs)
-        outages = OutageData.load(lo=lo, hi=hi, services=_service_union(outage_jobs))
+        outages = OutageData.load(lo=lo, hi=hi, services=service_union(outage_jobs))
     return [_measure_one(job, tickets, outages) for job in jobs]
 
 

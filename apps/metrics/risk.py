@@ -19,7 +19,7 @@ from django.utils import timezone
 from apps.agreements.models import Agreement
 from apps.metrics import attainment
 from apps.metrics.calendars import clock_table
-from apps.metrics.evaluation import measure, plan_jobs
+from apps.metrics.evaluation import measure, plan_jobs, service_union
 from apps.metrics.models import Metric
 from apps.metrics.periods import period_containing
 from apps.metrics.ticketdata import NULL, TicketData
@@ -100,10 +100,14 @@ def _tickets(jobs, now: datetime, horizon: timedelta) -> list[TicketAtRisk]:
     data = TicketData.load(
         lo=lo,
         hi=now,
-        services=None,
+        services=service_union(jobs),
         now=int(now.timestamp()),
         priorities=[j.scope.priority for j in jobs if j.scope.priority],
+        open_only=True,
     )
+    by_owner = np.argsort(data.pause_owner, kind="stable")
+    owners = data.pause_owner[by_owner]
+    pause_ends = np.where(data.pause_end == NULL, int(now.timestamp()), data.pause_end)
     limit = now + horizon
     candidates: list[tuple[str, int, datetime]] = []
     for job in jobs:
@@ -113,24 +117,26 @@ def _tickets(jobs, now: datetime, horizon: timedelta) -> list[TicketAtRisk]:
         table = clock_table(job.scope.spec, lo, limit)
         for row in rows[target[rows] == NULL]:  # still open for this objective: few rows
             opened = datetime.fromtimestamp(int(data.opened[row]), UTC)
-            mine = data.pause_owner == row
+            mine = by_owner[np.searchsorted(owners, row) : np.searchsorted(owners, row, "right")]
             pauses = [
-                (
-                    datetime.fromtimestamp(int(a), UTC),
-                    datetime.fromtimestamp(int(b if b != NULL else now.timestamp()), UTC),
-                )
-                for a, b in zip(data.pause_start[mine], data.pause_end[mine], strict=True)
+                (datetime.fromtimestamp(int(a), UTC), datetime.fromtimestamp(int(b), UTC))
+                for a, b in zip(data.pause_start[mine], pause_ends[mine], strict=True)
             ]
             deadline = table.deadline(opened, job.objective.threshold_seconds, pauses)
             if deadline <= limit:
-                candidates.append((job.objective.key, int(data.ids[row]), deadline))
+                candidates.append((job.objective.key, int(row), deadline))
     names = dict(
-        Ticket.objects.filter(pk__in=[c[1] for c in candidates]).values_list("pk", "external_id")
-    )
-    opened_at = dict(
-        Ticket.objects.filter(pk__in=[c[1] for c in candidates]).values_list("pk", "opened_at")
+        Ticket.objects.filter(pk__in=[int(data.ids[row]) for _, row, _ in candidates]).values_list(
+            "pk", "external_id"
+        )
     )
     return [
-        TicketAtRisk(key, names[pk], opened_at[pk], deadline, int((deadline - now).total_seconds()))
-        for key, pk, deadline in candidates
+        TicketAtRisk(
+            key,
+            names[int(data.ids[row])],
+            datetime.fromtimestamp(int(data.opened[row]), UTC),
+            deadline,
+            int((deadline - now).total_seconds()),
+        )
+        for key, row, deadline in candidates
     ]

@@ -52,6 +52,19 @@ WHERE NOT t.excluded AND {scope}
 """
 
 
+def rows_of_services(service: np.ndarray, services: np.ndarray | None) -> np.ndarray:
+    """Row indexes whose ``service`` (an array sorted by service) is in ``services``.
+
+    ``None`` means every row. Each service's rows are one contiguous slice.
+    """
+    if services is None:
+        return np.arange(service.size)
+    lefts = np.searchsorted(service, services, side="left")
+    rights = np.searchsorted(service, services, side="right")
+    parts = [np.arange(a, b) for a, b in zip(lefts, rights, strict=True)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
 def int_columns(columns: list[str], from_where: str, params: dict) -> list[np.ndarray]:
     """Evaluate non-null bigint expressions over the rows of ``from_where``; one array each.
 
@@ -91,13 +104,23 @@ class TicketData:
 
     @classmethod
     def load(
-        cls, *, lo, hi, services: list[int] | None, now: int, priorities: list[str] = ()
+        cls,
+        *,
+        lo,
+        hi,
+        services: list[int] | None,
+        now: int,
+        priorities: list[str] = (),
+        open_only: bool = False,
     ) -> TicketData:
         """Tickets opened or closed in [lo, hi); ``priorities`` are the ones objectives
-        filter on (any other priority reads as "")."""
+        filter on (any other priority reads as ""). ``open_only``: only tickets still
+        waiting for a first response or a resolution (what the at-risk report needs)."""
         scope, params = "TRUE", {"lo": lo, "hi": hi}
         if services is not None and len(services) <= SERVICE_FILTER_LIMIT:
             scope, params["services"] = "t.service_id = ANY(%(services)s::bigint[])", services
+        if open_only:
+            scope += " AND (t.first_response_at IS NULL OR t.resolved_at IS NULL)"
         priorities = sorted(set(priorities))
         params["priorities"] = priorities
         columns = int_columns(TICKET_COLUMNS, TICKETS_FROM.format(scope=scope), params)
@@ -143,13 +166,7 @@ class TicketData:
 
     def rows_for(self, services: np.ndarray | None) -> np.ndarray:
         """Row indexes of the tickets of these services (all rows for None)."""
-        if services is None:
-            return np.arange(self.ids.size)
-        lefts = np.searchsorted(self.service, services, side="left")
-        rights = np.searchsorted(self.service, services, side="right")
-        if not len(lefts):
-            return np.zeros(0, dtype=np.int64)
-        return np.concatenate([np.arange(a, b) for a, b in zip(lefts, rights, strict=True)])
+        return rows_of_services(self.service, services)
 
     def clock_durations(self, spec: CalendarSpec, until: str) -> np.ndarray:
         """Clock seconds from opening to ``until`` ("first_response" | "resolved") per ticket.

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from apps.agreements.selectors import agreement_list_visible
+from apps.credits.selectors import credit_list_visible
 from apps.metrics.risk import at_risk
 from apps.portal.selectors import compliance_grids
 from apps.revisions.diff import revision_diff
@@ -16,10 +17,6 @@ from apps.revisions.selectors import effective_objectives, revision_in_force, re
 
 
 def _credits_for(user, agreements):
-    try:
-        from apps.credits.selectors import credit_list_visible
-    except ImportError:  # pragma: no cover
-        return []
     return list(
         credit_list_visible(user)
         .filter(agreement__in=[a.pk for a in agreements])

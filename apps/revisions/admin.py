@@ -18,7 +18,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from apps.credits.models import CreditTier
 from apps.metrics.models import OBJECTIVE_TERMS, Objective
 from apps.revisions.diff import revision_diff
-from apps.revisions.models import Revision, RevisionSection, RevisionStatus
+from apps.revisions.models import LIFECYCLE_FIELDS, Revision, RevisionSection, RevisionStatus
 from apps.revisions.services import (
     revision_approve,
     revision_assign_number,
@@ -98,17 +98,7 @@ class RevisionAdmin(SimpleHistoryAdmin):
     inlines = [SectionInline, ObjectiveInline, CreditTierInline]
     actions = ["approve_selected", "new_draft_from_selected", "diff_selected"]
     change_form_template = "admin/revisions/revision/change_form.html"
-    status_fields = (
-        "number",
-        "status",
-        "created_from",
-        "approved_by",
-        "approved_at",
-        "accepted_by",
-        "accepted_at",
-        "superseded_at",
-        "superseded_by_number",
-    )
+    status_fields = LIFECYCLE_FIELDS
 
     def get_fields(self, request, obj=None):
         return ("agreement", "effective_from", "summary", "credit_cap_percent", *self.status_fields)

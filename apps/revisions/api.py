@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from apps.agreements.models import Agreement
 from apps.core.api import ScopedModelViewSet, ServiceSerializer
 from apps.revisions.diff import revision_diff
-from apps.revisions.models import Revision, SectionKey
+from apps.revisions.models import LIFECYCLE_FIELDS, Revision, SectionKey
 from apps.revisions.selectors import revision_list_visible
 from apps.revisions.services import (
     revision_accept,
@@ -80,18 +80,7 @@ class RevisionSerializer(ServiceSerializer):
             "superseded_by_number",
             "created_at",
         ]
-        read_only_fields = [
-            "number",
-            "status",
-            "created_from",
-            "approved_by",
-            "approved_at",
-            "accepted_by",
-            "accepted_at",
-            "superseded_at",
-            "superseded_by_number",
-            "created_at",
-        ]
+        read_only_fields = [*LIFECYCLE_FIELDS, "created_at"]
 
     def validate_agreement(self, agreement):
         if self.instance is not None and agreement.pk != self.instance.agreement_id:

@@ -39,9 +39,15 @@ class SectionKey(models.TextChoices):
     REVIEW = "review", "Review"
 
 
-# Columns that may still change once a revision is approved (the trigger allows the same).
-STATUS_COLUMNS = (
+# Set by the workflow (numbering, approval, acceptance, supersession), never edited.
+# Of these, only status/accepted_*/superseded_* may still change once a revision is
+# approved; migration 0002's trigger lists them.
+LIFECYCLE_FIELDS = (
+    "number",
     "status",
+    "created_from",
+    "approved_by",
+    "approved_at",
     "accepted_by",
     "accepted_at",
     "superseded_at",
