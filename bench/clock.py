@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import numpy as np
 
-from apps.metrics.clock import CalendarSpec, WorkingTimeTable, clear_cache, epoch
+from apps.calendars.clock import CalendarSpec, WorkingTimeTable, clear_cache, epoch
 
 SEED = 20_260_101
 TICKETS = 100_000

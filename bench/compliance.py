@@ -12,11 +12,11 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from apps.agreements.models import Agreement, Service
-from apps.metrics.evaluation import evaluate_period
-from apps.metrics.models import Calendar, Objective, WorkingRange
-from apps.metrics.periods import Period
+from apps.calendars.models import Calendar, WorkingRange
+from apps.calendars.periods import Period
+from apps.compliance.evaluation import evaluate_period
 from apps.parties.models import Party
-from apps.revisions.models import Revision
+from apps.revisions.models import Objective, Revision
 from apps.tenants.services import tenant_create
 
 TICKETS = 1_000_000
@@ -116,7 +116,7 @@ def _setup() -> list[Agreement]:
 
 
 TICKETS_SQL = """
-INSERT INTO metrics_ticket (external_id, service_id, customer_id, priority, opened_at,
+INSERT INTO measurements_ticket (external_id, service_id, customer_id, priority, opened_at,
     first_response_at, resolved_at, closed_at, contacts, excluded, exclusion_reason, updated_at)
 SELECT 'b' || g, (%(services)s::bigint[])[w + 1], (%(customers)s::bigint[])[w + 1],
        'P' || (1 + g %% 3), o, o + r, o + r + v, o + r + v + c, 1 + floor(random() * 3)::int,
@@ -129,7 +129,7 @@ FROM (SELECT g, floor(random() * %(agreements)s)::int AS w,
       FROM generate_series(1, %(tickets)s) AS g) AS generated
 """
 OUTAGES_SQL = """
-INSERT INTO metrics_outage (external_id, service_id, start, "end", kind, cause, description,
+INSERT INTO measurements_outage (external_id, service_id, start, "end", kind, cause, description,
     excluded, exclusion_reason, updated_at)
 SELECT 'o' || g, (%(services)s::bigint[])[w + 1], s,
        s + make_interval(secs => 30 + random() * 1770),
@@ -155,13 +155,14 @@ def _load_measurements(service_ids: list[int], customer_ids: list[int]) -> None:
         cursor.execute("SELECT setseed(0.42)")
         cursor.execute(TICKETS_SQL, params)
         cursor.execute(  # a two-hour pause on every fifth ticket
-            'INSERT INTO metrics_ticketpause (ticket_id, start, "end", reason) '
+            'INSERT INTO measurements_ticketpause (ticket_id, start, "end", reason) '
             "SELECT id, first_response_at, first_response_at + interval '2 hours', "
-            "'waiting_customer' FROM metrics_ticket WHERE id % 5 = 0"
+            "'waiting_customer' FROM measurements_ticket WHERE id % 5 = 0"
         )
         cursor.execute(OUTAGES_SQL, params)
         cursor.execute(
-            "ANALYZE metrics_ticket; ANALYZE metrics_outage; ANALYZE metrics_ticketpause"
+            "ANALYZE measurements_ticket; ANALYZE measurements_outage; "
+            "ANALYZE measurements_ticketpause"
         )
 
 
@@ -169,12 +170,12 @@ def _count_baseline() -> float:
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM metrics_ticket WHERE opened_at >= %s AND opened_at < %s",
+            "SELECT count(*) FROM measurements_ticket WHERE opened_at >= %s AND opened_at < %s",
             ["2026-09-30T00:00Z", "2026-11-01T12:00Z"],
         )
-        cursor.execute("SELECT count(*) FROM metrics_ticketpause")
+        cursor.execute("SELECT count(*) FROM measurements_ticketpause")
         cursor.execute(
-            "SELECT count(*) FROM metrics_outage WHERE start < %s", ["2026-11-01T12:00Z"]
+            "SELECT count(*) FROM measurements_outage WHERE start < %s", ["2026-11-01T12:00Z"]
         )
     return time.perf_counter() - started
 

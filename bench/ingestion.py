@@ -148,7 +148,7 @@ def _in_process(host: str, token: str, bodies: list[bytes]) -> list[float]:
 def _service_only(user, batches: list[list[dict]]) -> list[float]:
     from django.db import transaction
 
-    from apps.metrics.ingestion import ticket_ingest
+    from apps.measurements.ingestion import ticket_ingest
 
     def call(items: list[dict]) -> Callable[[], int]:
         def run() -> int:
@@ -184,7 +184,7 @@ def run() -> str:
     from rest_framework.authtoken.models import Token
 
     from apps.agreements.models import Service
-    from apps.metrics.measurements import Ticket, TicketPause
+    from apps.measurements.models import Ticket, TicketPause
     from apps.tenants.services import tenant_create, tenant_domain_for
 
     _drop_tenant()

@@ -225,8 +225,8 @@ class World:
 def build_world(info: TenantInfo) -> World:
     from decimal import Decimal
 
-    from apps.credits.models import CreditTier
     from apps.parties.models import MembershipRole, PartyKind
+    from apps.revisions.models import CreditTier
     from apps.revisions.services import revision_accept, revision_approve
     from tests.factories import (
         AgreementFactory,

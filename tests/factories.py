@@ -8,9 +8,9 @@ from decimal import Decimal
 import factory
 
 from apps.agreements.models import Agreement, Service, Tier
-from apps.metrics.models import Calendar, Metric, Objective
+from apps.calendars.models import Calendar
 from apps.parties.models import Membership, Party, PartyKind
-from apps.revisions.models import Revision
+from apps.revisions.models import Metric, Objective, Revision
 
 
 class PartyFactory(factory.django.DjangoModelFactory):

@@ -1,11 +1,15 @@
-from django.contrib import admin
+"""Provider admin for services and agreements; writes go through apps.agreements.services."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.urls import reverse
-from django.utils.html import format_html
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from apps.agreements.models import Agreement, Service
-from apps.revisions.models import Revision
+from apps.agreements.services import agreement_mark_reviewed, agreement_save, service_save
 
 
 @admin.register(Service)
@@ -13,24 +17,8 @@ class ServiceAdmin(SimpleHistoryAdmin):
     list_display = ("name", "description")
     search_fields = ("name",)
 
-
-class RevisionInline(admin.TabularInline):
-    """Revisions of the agreement, read-only here: each opens in its own editor."""
-
-    model = Revision
-    fields = ("link", "status", "effective_from", "summary", "approved_at", "accepted_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    @admin.display(description="revision")
-    def link(self, revision: Revision):
-        url = reverse("admin:revisions_revision_change", args=[revision.pk])
-        return format_html('<a href="{}">Revision {}</a>', url, revision.number)
+    def save_model(self, request, obj, form, change):
+        service_save(service=obj, acting_user=request.user)
 
 
 @admin.register(Agreement)
@@ -52,8 +40,8 @@ class AgreementAdmin(SimpleHistoryAdmin):
     search_fields = ("reference", "title", "customer__name")
     autocomplete_fields = ["provider", "customer", "parent"]
     filter_horizontal = ["services"]
-    readonly_fields = ("kind", "signed_on", "age", "review_is_due")
-    inlines = [RevisionInline]
+    readonly_fields = ("kind", "signed_on", "age", "last_reviewed_on", "review_is_due")
+    actions = ["mark_reviewed"]
     ordering = ["reference"]  # the revision-count annotation drops Meta.ordering
     fieldsets = [
         (None, {"fields": ("reference", "title", "provider", "customer", "kind")}),
@@ -69,6 +57,7 @@ class AgreementAdmin(SimpleHistoryAdmin):
                 "fields": (
                     "requires_acceptance",
                     "review_every_months",
+                    "last_reviewed_on",
                     "next_review_on",
                     "review_is_due",
                 )
@@ -94,3 +83,24 @@ class AgreementAdmin(SimpleHistoryAdmin):
     @admin.display(description="review due", boolean=True)
     def review_is_due(self, agreement: Agreement) -> bool:
         return agreement.review_due
+
+    def save_model(self, request, obj, form, change):
+        agreement_save(agreement=obj, acting_user=request.user)
+
+    @admin.action(description="Record a review today (schedules the next one)")
+    def mark_reviewed(self, request, queryset) -> None:
+        today = timezone.localdate()
+        for agreement in queryset:
+            try:
+                agreement_mark_reviewed(
+                    agreement=agreement, reviewed_on=today, acting_user=request.user
+                )
+            except ValidationError as exc:
+                self.message_user(request, f"{agreement}: {' '.join(exc.messages)}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{agreement.reference}: reviewed on {today}; next review "
+                    f"{agreement.next_review_on}.",
+                    messages.SUCCESS,
+                )

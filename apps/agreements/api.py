@@ -1,24 +1,20 @@
-"""/api/v1/services/ and /api/v1/agreements/"""
+"""/api/v1/services/ and /api/v1/agreements/ (with mark-reviewed/).
 
-from dataclasses import asdict
-from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
+Compliance and settlement add their own actions under agreements/{id}/
+(apps.compliance.api: at-risk/; apps.credits.api: evaluate/).
+"""
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from apps.agreements.models import Agreement, Service
 from apps.agreements.selectors import agreement_list_visible, service_list_visible
-from apps.agreements.services import agreement_save, service_save
+from apps.agreements.services import agreement_mark_reviewed, agreement_save, service_save
 from apps.core.api import ScopedModelViewSet, ServiceSerializer
-from apps.core.currencies import MINOR_UNITS
-from apps.metrics.api_compliance import ComplianceResultSerializer, EvaluateSerializer
-from apps.metrics.compliance import compliance_evaluate, period_from_text
-from apps.metrics.risk import at_risk
+from apps.core.money import money_text
 from apps.parties.models import Party
 
 
@@ -36,12 +32,6 @@ class ServiceViewSet(ScopedModelViewSet):
 
     def scoped_queryset(self, user):
         return service_list_visible(user)
-
-
-def format_money(amount: Decimal, currency: str) -> str:
-    """Amount rounded half-up to the currency's minor unit, as a string."""
-    exponent = Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2))
-    return str(amount.quantize(exponent, rounding=ROUND_HALF_UP))
 
 
 class AgreementSerializer(ServiceSerializer):
@@ -77,12 +67,13 @@ class AgreementSerializer(ServiceSerializer):
             "signed_on",
             "review_every_months",
             "next_review_on",
+            "last_reviewed_on",
             "status",
             "revision_count",
             "age_days",
             "review_due",
         ]
-        read_only_fields = ["kind", "signed_on"]
+        read_only_fields = ["kind", "signed_on", "last_reviewed_on"]
 
     @extend_schema_field(serializers.IntegerField())
     def get_revision_count(self, agreement: Agreement) -> int:
@@ -91,11 +82,15 @@ class AgreementSerializer(ServiceSerializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        data["monthly_fee"] = format_money(instance.monthly_fee, instance.currency)
+        data["monthly_fee"] = money_text(instance.monthly_fee, instance.currency)
         return data
 
     def save_with(self, *, instance, acting_user, data):
         return agreement_save(agreement=instance, acting_user=acting_user, **data)
+
+
+class MarkReviewedSerializer(serializers.Serializer):
+    reviewed_on = serializers.DateField(required=False, help_text="Default: today.")
 
 
 class AgreementViewSet(ScopedModelViewSet):
@@ -105,33 +100,15 @@ class AgreementViewSet(ScopedModelViewSet):
     def scoped_queryset(self, user):
         return agreement_list_visible(user)
 
-    @extend_schema(request=EvaluateSerializer, responses=ComplianceResultSerializer(many=True))
-    @action(detail=True, methods=["post"])
-    def evaluate(self, request, pk=None):
-        """Evaluate every effective objective (inherited ones included) for a period."""
-        params = EvaluateSerializer(data=request.data)
+    @extend_schema(request=MarkReviewedSerializer, responses=AgreementSerializer)
+    @action(detail=True, methods=["post"], url_path="mark-reviewed")
+    def mark_reviewed(self, request, pk=None):
+        """Record a review of the agreement (default today); the next one is scheduled."""
+        params = MarkReviewedSerializer(data=request.data or {})
         params.is_valid(raise_exception=True)
-        period = period_from_text(params.validated_data["period"])
-        evaluation = compliance_evaluate(
-            agreements=[self.get_object()], period=period, acting_user=request.user
+        agreement = agreement_mark_reviewed(
+            agreement=self.get_object(),
+            reviewed_on=params.validated_data.get("reviewed_on") or timezone.localdate(),
+            acting_user=request.user,
         )
-        return Response(ComplianceResultSerializer(evaluation.results, many=True).data)
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "horizon",
-                OpenApiTypes.INT,
-                description=("Seconds ahead to look for tickets about to breach (default 14400)."),
-            )
-        ],
-        responses=OpenApiTypes.OBJECT,
-    )
-    @action(detail=True, methods=["get"], url_path="at-risk")
-    def at_risk(self, request, pk=None):
-        """Error budget left in the open periods, and tickets about to breach (or past)."""
-        horizon = request.query_params.get("horizon", "14400")
-        if not horizon.isdigit() or int(horizon) > 90 * 86400:
-            raise ValidationError({"horizon": "Give whole seconds, at most 90 days."})
-        report = at_risk(self.get_object(), horizon=timedelta(seconds=int(horizon)))
-        return Response(asdict(report))
+        return Response(self.get_serializer(self.get_queryset().get(pk=agreement.pk)).data)

@@ -13,7 +13,9 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from apps.core.currencies import CURRENCY_CHOICES, MINOR_UNITS
+from apps.core.money import has_minor_unit_digits
 from apps.parties.models import Party, PartyKind
+from apps.parties.selectors import party_descendant_ids
 
 
 class Service(models.Model):
@@ -102,6 +104,7 @@ class Agreement(models.Model):
     )
     review_every_months = models.PositiveSmallIntegerField(choices=REVIEW_CHOICES, default=12)
     next_review_on = models.DateField(null=True, blank=True)
+    last_reviewed_on = models.DateField(null=True, blank=True, editable=False)
     status = models.CharField(
         max_length=16, choices=AgreementStatus.choices, default=AgreementStatus.DRAFT
     )
@@ -150,12 +153,9 @@ class Agreement(models.Model):
             errors["customer"] = "The customer must be a customer or an internal department."
         if self.term_end and self.term_start and self.term_end < self.term_start:
             errors["term_end"] = "The term cannot end before it starts."
-        if self.currency in MINOR_UNITS and self.monthly_fee is not None:
-            exponent = self.monthly_fee.normalize().as_tuple().exponent
-            if isinstance(exponent, int) and -exponent > MINOR_UNITS[self.currency]:
-                errors["monthly_fee"] = (
-                    f"{self.currency} has {MINOR_UNITS[self.currency]} decimal places."
-                )
+        fee, currency = self.monthly_fee, self.currency
+        if currency in MINOR_UNITS and fee is not None and not has_minor_unit_digits(fee, currency):
+            errors["monthly_fee"] = f"{currency} has {MINOR_UNITS[currency]} decimal places."
         errors.update(self._clean_parent())
         if errors:
             raise ValidationError(errors)
@@ -173,12 +173,13 @@ class Agreement(models.Model):
             }
         if self.provider_id and parent.provider_id != self.provider_id:
             return {"parent": "The parent agreement belongs to another provider."}
-        if self.customer_id and parent.customer_id:
-            from apps.parties.selectors import party_descendant_ids
-
-            if self.customer_id not in party_descendant_ids([parent.customer_id]):
-                return {
-                    "parent": "The customer must be the parent agreement's customer "
-                    "or one of its subsidiaries/departments."
-                }
+        if (
+            self.customer_id
+            and parent.customer_id
+            and self.customer_id not in party_descendant_ids([parent.customer_id])
+        ):
+            return {
+                "parent": "The customer must be the parent agreement's customer "
+                "or one of its subsidiaries/departments."
+            }
         return {}

@@ -13,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.fields import get_error_detail
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from apps.parties.selectors import is_provider_staff
+from apps.core.access import is_provider_staff
 
 
 class ObtainTokenView(ObtainAuthToken):
@@ -92,30 +92,3 @@ class ServiceSerializer(serializers.ModelSerializer):
         return self.save_with(
             instance=instance, acting_user=self.context["request"].user, data=validated_data
         )
-
-
-class AwareDateTimeField(serializers.DateTimeField):
-    """An ISO 8601 timestamp that must carry its UTC offset; naive ones are a 400, not a guess."""
-
-    default_error_messages = {
-        "naive": "Timestamps need a UTC offset, e.g. 2026-10-01T09:00:00+02:00.",
-    }
-
-    def to_internal_value(self, value):
-        from django.utils.dateparse import parse_datetime
-
-        if isinstance(value, str):
-            try:
-                parsed = parse_datetime(value.strip())
-            except ValueError:
-                parsed = None  # well-formed but impossible, e.g. 2026-02-30T10:00
-            if parsed is None:
-                self.fail("invalid", format="ISO 8601 with offset")
-            if parsed.tzinfo is None:
-                self.fail("naive")
-        return super().to_internal_value(value)
-
-    def enforce_timezone(self, value):
-        # Keep the caller's offset (answers such as a deadline come back in it);
-        # naive values never get this far.
-        return value if value.tzinfo is not None else super().enforce_timezone(value)

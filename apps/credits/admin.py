@@ -1,6 +1,6 @@
 """Provider admin for service credits: read-only figures, their events, and lifecycle actions.
 
-Credit tiers are edited inline on their revision (see apps.revisions.admin).
+Credit tiers are terms of a revision, edited inline there (apps.revisions.admin).
 Credits are never typed in: they come from the calculation and change only
 through the actions below, which call the services (and so their rules).
 """
@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
 from apps.credits.models import CreditEvent, ServiceCredit
-from apps.credits.services import credit_approve, credit_issue, credit_void
+from apps.credits.transitions import credit_approve, credit_issue, credit_void
 
 
 class CreditActionForm(ActionForm):

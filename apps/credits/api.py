@@ -1,4 +1,4 @@
-"""/api/v1/credit-tiers/ and /api/v1/credits/"""
+"""/api/v1/credits/ (the ledger and its moves) and POST /api/v1/agreements/{id}/evaluate/."""
 
 from __future__ import annotations
 
@@ -14,50 +14,19 @@ from rest_framework.routers import BaseRouter
 
 from apps.agreements.models import Agreement
 from apps.agreements.selectors import agreement_list_visible
-from apps.core.api import ScopedModelViewSet, ServiceSerializer
-from apps.credits.calculation import money_round
-from apps.credits.models import CreditEvent, CreditTier, ServiceCredit
+from apps.calendars.periods import period_from_text
+from apps.compliance.api import ComplianceResultSerializer
+from apps.core.money import money_text
+from apps.credits.models import CreditEvent, ServiceCredit
 from apps.credits.selectors import credit_list_visible
-from apps.credits.services import (
+from apps.credits.settlement import period_settle
+from apps.credits.transitions import (
     credit_approve,
     credit_dispute,
     credit_issue,
     credit_resolve,
-    credit_tier_delete,
-    credit_tier_save,
     credit_void,
 )
-from apps.metrics.models import Objective
-from apps.revisions.models import Revision
-from apps.revisions.selectors import revision_list_visible
-
-
-class CreditTierSerializer(ServiceSerializer):
-    revision = serializers.PrimaryKeyRelatedField(queryset=Revision.objects.all())
-    objective = serializers.PrimaryKeyRelatedField(
-        queryset=Objective.objects.all(), allow_null=True, required=False
-    )
-
-    class Meta:
-        model = CreditTier
-        fields = ["id", "revision", "objective", "below", "percent"]
-
-    def save_with(self, *, instance, acting_user, data):
-        return credit_tier_save(tier=instance, acting_user=acting_user, **data)
-
-
-class CreditTierViewSet(ScopedModelViewSet):
-    serializer_class = CreditTierSerializer
-    filterset_fields = ["revision", "objective"]
-
-    def scoped_queryset(self, user):
-        return CreditTier.objects.select_related("objective").filter(
-            revision__in=revision_list_visible(user).values("pk")
-        )
-
-    def perform_destroy(self, instance):
-        credit_tier_delete(tier=instance, acting_user=self.request.user)
-
 
 # --- /api/v1/credits/ ---------------------------------------------------------
 
@@ -78,7 +47,7 @@ class MoneyField(serializers.Field):
         value = getattr(instance, self.source or self.field_name)
         if value is None:
             return None
-        return str(money_round(value, self.currency_of(instance)))
+        return money_text(value, self.currency_of(instance))
 
 
 class CreditObjectiveSerializer(serializers.Serializer):
@@ -242,6 +211,34 @@ class ServiceCreditViewSet(viewsets.ReadOnlyModelViewSet):
         return self._move(request, credit_void, CreditNoteSerializer)
 
 
+class EvaluateSerializer(serializers.Serializer):
+    period = serializers.CharField(max_length=16, help_text="YYYY-MM (month) or YYYY-Qn (quarter)")
+
+
+class SettlementViewSet(viewsets.GenericViewSet):
+    """POST agreements/{id}/evaluate/: settle one agreement for a period (provider staff)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = ComplianceResultSerializer
+
+    def get_queryset(self):
+        return agreement_list_visible(self.request.user)
+
+    @extend_schema(request=EvaluateSerializer, responses=ComplianceResultSerializer(many=True))
+    @action(detail=True, methods=["post"])
+    def evaluate(self, request, pk=None):
+        """Evaluate every effective objective (inherited ones included) for a period; once
+        the period has ended, also calculate its credit."""
+        params = EvaluateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        period = period_from_text(params.validated_data["period"])
+        evaluation = period_settle(
+            agreements=[self.get_object()], period=period, acting_user=request.user
+        )
+        return Response(ComplianceResultSerializer(evaluation.results, many=True).data)
+
+
 def register(router: BaseRouter) -> None:
-    """Register /credits/ (basename ``credit``) on the API router."""
+    """Register /credits/ and agreements/{id}/evaluate/ on the API router."""
     router.register("credits", ServiceCreditViewSet, basename="credit")
+    router.register("agreements", SettlementViewSet, basename="agreement-settlement")

@@ -1,6 +1,6 @@
 """The credit rules, free of the database: which tier a missed objective earns, and how much.
 
-Rules (DESIGN §3, §6 ``credit-tiers/``):
+Rules (docs/DESIGN.md §3, §6 ``credit-tiers/``; docs/decisions/0004):
 
 - Only **missed** results earn credit; met, no-data and pending results never do.
 - The tiers that apply to a missed result are those of the result's *defining*
@@ -24,23 +24,21 @@ Rules (DESIGN §3, §6 ``credit-tiers/``):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Protocol
 
+from apps.calendars.periods import Period
+from apps.compliance.models import ResultStatus
 from apps.core.currencies import MINOR_UNITS
+from apps.core.money import format_money, format_percent, money_round
+from apps.revisions.models import Comparison
 
-MONTH_PERIOD = re.compile(r"^(?P<year>\d{4})-(?P<month>0[1-9]|1[0-2])$")
-QUARTER_PERIOD = re.compile(r"^(?P<year>\d{4})-Q(?P<quarter>[1-4])$")
 HUNDRED = Decimal("100")
 ZERO = Decimal("0")
-# The values of apps.metrics ResultStatus.MISSED and Comparison.LTE (kept as
-# plain strings so this module imports without Django's app registry).
-MISSED = "missed"
-AT_MOST = "lte"
+MISSED = ResultStatus.MISSED
+AT_MOST = Comparison.LTE
 
 
 class TierLike(Protocol):
@@ -66,41 +64,7 @@ class ResultLike(Protocol):
     status: str
 
 
-# --- periods and money --------------------------------------------------------
-
-
-def period_months(period: str) -> int:
-    """1 for a month ("2026-10"), 3 for a quarter ("2026-Q4"); ValueError otherwise."""
-    if MONTH_PERIOD.match(period):
-        return 1
-    if QUARTER_PERIOD.match(period):
-        return 3
-    raise ValueError(f"'{period}' is not a period; use YYYY-MM or YYYY-Qn (e.g. 2026-10, 2026-Q4).")
-
-
-def period_first_day(period: str) -> date:
-    """The first calendar day of the period."""
-    month = MONTH_PERIOD.match(period)
-    if month:
-        return date(int(month["year"]), int(month["month"]), 1)
-    quarter = QUARTER_PERIOD.match(period)
-    if quarter:
-        return date(int(quarter["year"]), 3 * int(quarter["quarter"]) - 2, 1)
-    raise ValueError(f"'{period}' is not a period; use YYYY-MM or YYYY-Qn (e.g. 2026-10, 2026-Q4).")
-
-
-def minor_unit_exponent(currency: str) -> Decimal:
-    """Decimal("0.01") for EUR, Decimal("1") for JPY, Decimal("0.001") for KWD."""
-    try:
-        digits = MINOR_UNITS[currency]
-    except KeyError:
-        raise ValueError(f"Unknown currency '{currency}'.") from None
-    return Decimal(1).scaleb(-digits)
-
-
-def money_round(value: Decimal, currency: str) -> Decimal:
-    """Round half-up to the currency's minor unit."""
-    return value.quantize(minor_unit_exponent(currency), rounding=ROUND_HALF_UP)
+# --- money ------------------------------------------------------------------
 
 
 def cap_amount(*, fee_basis: Decimal, cap_percent: Decimal, currency: str) -> Decimal:
@@ -123,17 +87,9 @@ def settled_amount(
     return money_round(amount, currency)
 
 
-def format_percent(value: Decimal) -> str:
-    return f"{value.normalize():f} %"
-
-
-def format_money(value: Decimal, currency: str) -> str:
-    return f"{money_round(value, currency)} {currency}"
-
-
-def fee_basis_for(*, monthly_fee: Decimal, period: str) -> Decimal:
+def fee_basis_for(*, monthly_fee: Decimal, period: Period) -> Decimal:
     """Monthly fee × the number of months the period spans."""
-    return monthly_fee * period_months(period)
+    return monthly_fee * period.months
 
 
 # --- tiers --------------------------------------------------------------------

@@ -1,8 +1,11 @@
-"""Writes to credit schedules and service credits: calculation and lifecycle."""
+"""Writes to service credits, part 1: calculating a credit from a period's results.
+
+The rules are in ``apps.credits.calculation`` (free of the database); the moves of
+a credit after it is calculated are in ``apps.credits.transitions``.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,42 +13,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.agreements.models import Agreement
+from apps.calendars.periods import Period
+from apps.compliance.models import ComplianceResult, ResultStatus
+from apps.core.access import ActingUser, is_provider_staff, signed_in
 from apps.core.history import delete_as, save_as
-from apps.core.services import instance_save
-from apps.credits.calculation import (
-    CreditComputation,
-    credit_for_results,
-    fee_basis_for,
-    format_money,
-    format_percent,
-    period_first_day,
-    settled_amount,
-)
-from apps.credits.models import (
-    TRANSITIONS,
-    CreditEvent,
-    CreditStatus,
-    CreditTier,
-    ServiceCredit,
-)
-from apps.credits.selectors import credit_tiers_by_revision
-from apps.metrics.results import ComplianceResult, ResultStatus
-from apps.parties.selectors import is_provider_manager, is_provider_staff, party_ids_managed_by
+from apps.core.money import format_money, format_percent
+from apps.credits.calculation import CreditComputation, credit_for_results, fee_basis_for
+from apps.credits.models import CreditEvent, CreditStatus, ServiceCredit
 from apps.revisions.models import Revision
-from apps.revisions.selectors import revision_in_force
+from apps.revisions.selectors import credit_tiers_by_revision, revision_in_force
 
-
-def credit_tier_save(
-    *, tier: CreditTier | None = None, acting_user: Any, **data: Any
-) -> CreditTier:
-    return instance_save(instance=tier or CreditTier(), acting_user=acting_user, data=data)
-
-
-def credit_tier_delete(*, tier: CreditTier, acting_user: Any) -> None:
-    delete_as(tier, acting_user)
-
-
-# --- service credits: calculation ---------------------------------------------
 #
 # A credit is calculated from the ComplianceResults of one agreement × period
 # (see apps.credits.calculation for the rules) and then moves through
@@ -55,16 +32,14 @@ def credit_tier_delete(*, tier: CreditTier, acting_user: Any) -> None:
 
 RECALCULATION_PREFIX = "Recalculation"
 AGREES_NOTE = f"{RECALCULATION_PREFIX} agrees with the credit's figures again."
-NOTE_REQUIRED = {CreditStatus.DISPUTED: "dispute", CreditStatus.VOID: "void"}
-VERBS = {"approved": "approve", "issued": "issue", "disputed": "dispute", "resolved": "resolve"}
 
 
-def _describe_credit(credit: ServiceCredit) -> str:
+def describe_credit(credit: ServiceCredit) -> str:
     return f"{format_percent(credit.percent)} = {format_money(credit.amount, credit.currency)}"
 
 
-def _event(
-    *, credit: ServiceCredit, from_status: str, to_status: str, note: str, acting_user: Any
+def credit_event(
+    *, credit: ServiceCredit, from_status: str, to_status: str, note: str, acting_user: ActingUser
 ) -> CreditEvent:
     return CreditEvent.objects.create(
         credit=credit,
@@ -72,13 +47,13 @@ def _event(
         to_status=to_status,
         note=note,
         amount=credit.amount,
-        by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+        by=signed_in(acting_user),
     )
 
 
-def _note(*, credit: ServiceCredit, note: str, acting_user: Any) -> CreditEvent:
+def _note(*, credit: ServiceCredit, note: str, acting_user: ActingUser) -> CreditEvent:
     """An event that records a finding without moving the credit."""
-    return _event(
+    return credit_event(
         credit=credit,
         from_status=credit.status,
         to_status=credit.status,
@@ -111,7 +86,7 @@ def _credit_create(
     period: str,
     revision: Revision,
     computation: CreditComputation,
-    acting_user: Any,
+    acting_user: ActingUser,
 ) -> ServiceCredit:
     credit = ServiceCredit(
         agreement=agreement,
@@ -121,7 +96,7 @@ def _credit_create(
         **_computed_values(revision=revision, computation=computation),
     )
     save_as(credit, acting_user)
-    _event(
+    credit_event(
         credit=credit,
         from_status="",
         to_status=CreditStatus.CALCULATED,
@@ -136,13 +111,13 @@ def _credit_refresh(
     credit: ServiceCredit,
     revision: Revision,
     computation: CreditComputation,
-    acting_user: Any,
+    acting_user: ActingUser,
 ) -> ServiceCredit:
     """Bring a still-calculated credit up to date; nothing happens when nothing changed."""
     values = _computed_values(revision=revision, computation=computation)
     if _same_values(credit, values):
         return credit
-    before = _describe_credit(credit)
+    before = describe_credit(credit)
     for name, value in values.items():
         setattr(credit, name, value)
     credit.calculated_at = timezone.now()
@@ -153,7 +128,7 @@ def _credit_refresh(
 
 
 def _credit_note_recalculation(
-    *, credit: ServiceCredit, computation: CreditComputation | None, acting_user: Any
+    *, credit: ServiceCredit, computation: CreditComputation | None, acting_user: ActingUser
 ) -> None:
     """A credit past ``calculated`` is never rewritten: a differing recalculation leaves a note.
 
@@ -183,7 +158,7 @@ def _credit_note_recalculation(
     if differs:
         note = (
             f"{RECALCULATION_PREFIX} found {finding}; the credit is {status} at "
-            f"{_describe_credit(credit)} and was not changed."
+            f"{describe_credit(credit)} and was not changed."
         )
     elif last is not None:
         note = AGREES_NOTE
@@ -195,7 +170,7 @@ def _credit_note_recalculation(
 
 @transaction.atomic
 def credit_calculate(
-    *, agreement: Agreement, period: str, acting_user: Any = None
+    *, agreement: Agreement, period: Period, acting_user: ActingUser = None
 ) -> ServiceCredit | None:
     """Calculate (or recalculate) the credit of ``agreement`` for ``period`` from its results.
 
@@ -215,16 +190,15 @@ def credit_calculate(
     """
     if acting_user is not None and not is_provider_staff(acting_user):
         raise PermissionDenied("Only provider staff may calculate credits.")
-    try:
-        first_day = period_first_day(period)
-    except ValueError as exc:
-        raise ValidationError({"period": str(exc)}) from None
+    first_day = period.first_day
     # Lock the agreement: two calculations of one agreement run one after the other.
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     existing = (
-        ServiceCredit.objects.select_for_update().filter(agreement=agreement, period=period).first()
+        ServiceCredit.objects.select_for_update()
+        .filter(agreement=agreement, period=period.label)
+        .first()
     )
-    results = list(ComplianceResult.objects.filter(agreement=agreement, period=period))
+    results = list(ComplianceResult.objects.filter(agreement=agreement, period=period.label))
     missed = [result for result in results if result.status == ResultStatus.MISSED]
     revision = revision_in_force(agreement, first_day)
     computation = None
@@ -246,7 +220,7 @@ def credit_calculate(
             return None
         return _credit_create(
             agreement=agreement,
-            period=period,
+            period=period.label,
             revision=revision,
             computation=computation,
             acting_user=acting_user,
@@ -260,172 +234,3 @@ def credit_calculate(
         )
     _credit_note_recalculation(credit=existing, computation=computation, acting_user=acting_user)
     return existing
-
-
-# --- service credits: lifecycle -----------------------------------------------
-
-
-def _roles(user: Any, agreement: Agreement) -> set[str]:
-    """The TRANSITIONS roles ``user`` holds for ``agreement``: "provider", "customer"."""
-    roles: set[str] = set()
-    if is_provider_manager(user):
-        roles.add("provider")
-    if agreement.customer_id in party_ids_managed_by(user):
-        roles.add("customer")
-    return roles
-
-
-def _who(roles: set[str]) -> str:
-    names = {"provider": "a provider manager", "customer": "a manager of the customer"}
-    return " or ".join(names[role] for role in sorted(roles))
-
-
-def _apply_resolution(
-    *, credit: ServiceCredit, resolution: str, amount: Decimal | None, note: str
-) -> str:
-    """Set the resolution (required) and any new amount; return the event's note.
-
-    The amount may go from 0 up to the contractual cap of the period, not only
-    down: a dispute the customer wins can raise the credit above the
-    calculation, but never above ``fee_basis × cap_percent / 100``.
-    """
-    resolution = resolution.strip()
-    if not resolution:
-        raise ValidationError({"resolution": "Describe how the dispute was resolved."})
-    credit.resolution = resolution
-    note = "\n".join(part for part in (resolution, note) if part)
-    if amount is not None:
-        try:
-            new_amount = settled_amount(
-                amount=amount,
-                fee_basis=credit.fee_basis,
-                cap_percent=credit.cap_percent,
-                currency=credit.currency,
-            )
-        except ValueError as exc:
-            raise ValidationError({"amount": str(exc)}) from None
-        if new_amount != credit.amount:
-            before, after = (
-                format_money(value, credit.currency) for value in (credit.amount, new_amount)
-            )
-            note += f"\nAmount changed from {before} to {after}."
-            credit.amount = new_amount
-    return note
-
-
-@transaction.atomic
-def credit_transition(
-    *,
-    credit: ServiceCredit,
-    to_status: str,
-    acting_user: Any,
-    note: str = "",
-    resolution: str = "",
-    amount: Decimal | None = None,
-) -> ServiceCredit:
-    """Move a credit along TRANSITIONS; the only way a credit's status changes.
-
-    Checks, in order: the user may ever make this move (else PermissionDenied),
-    the move is allowed from the current status (else ValidationError naming
-    the status and the allowed moves), the user's role for this move, and the
-    required texts (a note to dispute or void, a resolution to resolve). Writes
-    a CreditEvent (who, from, to, note, amount) and a history row with the user.
-    Issuing makes the agreement's results of the period final.
-    """
-    credit = ServiceCredit.objects.select_for_update().select_related("agreement").get(pk=credit.pk)
-    if to_status not in CreditStatus.values:
-        raise ValidationError({"status": f"'{to_status}' is not a credit status."})
-    roles = _roles(acting_user, credit.agreement)
-    action = VERBS.get(to_status, to_status)
-    ever = set().union(*(moves.get(to_status, set()) for moves in TRANSITIONS.values()))
-    if not roles & ever:
-        raise PermissionDenied(f"Only {_who(ever)} may {action} a credit.")
-    allowed = TRANSITIONS[credit.status]
-    if to_status not in allowed:
-        moves = ", ".join(sorted(allowed)) or "none (it is final)"
-        raise ValidationError(
-            {
-                "status": f"The credit is {credit.status}; it cannot be moved to {to_status}. "
-                f"Allowed moves from {credit.status}: {moves}."
-            }
-        )
-    if not roles & allowed[to_status]:
-        raise PermissionDenied(
-            f"From {credit.status}, only {_who(allowed[to_status])} may {action} a credit."
-        )
-    note = note.strip()
-    if to_status in NOTE_REQUIRED and not note:
-        raise ValidationError({"note": f"Say why you {NOTE_REQUIRED[to_status]} the credit."})
-    from_status = credit.status
-    changed = ["status"]
-    if to_status == CreditStatus.RESOLVED:
-        note = _apply_resolution(credit=credit, resolution=resolution, amount=amount, note=note)
-        changed += ["resolution", "amount"]
-    elif resolution or amount is not None:
-        raise ValidationError({"resolution": "A resolution and an amount belong to resolve only."})
-    credit.status = to_status
-    save_as(credit, acting_user, update_fields=changed)
-    _event(
-        credit=credit,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-        acting_user=acting_user,
-    )
-    if to_status == CreditStatus.ISSUED:
-        ComplianceResult.objects.filter(
-            agreement_id=credit.agreement_id, period=credit.period
-        ).update(final=True)
-    return credit
-
-
-def credit_approve(*, credit: ServiceCredit, acting_user: Any, note: str = "") -> ServiceCredit:
-    """A provider manager approves a calculated credit."""
-    return credit_transition(
-        credit=credit, to_status=CreditStatus.APPROVED, acting_user=acting_user, note=note
-    )
-
-
-def credit_issue(*, credit: ServiceCredit, acting_user: Any, note: str = "") -> ServiceCredit:
-    """A provider manager issues an approved or resolved credit; the period's results turn final."""
-    return credit_transition(
-        credit=credit, to_status=CreditStatus.ISSUED, acting_user=acting_user, note=note
-    )
-
-
-def credit_dispute(*, credit: ServiceCredit, acting_user: Any, note: str) -> ServiceCredit:
-    """A manager of the customer disputes a calculated or approved credit, saying why."""
-    return credit_transition(
-        credit=credit, to_status=CreditStatus.DISPUTED, acting_user=acting_user, note=note
-    )
-
-
-def credit_resolve(
-    *,
-    credit: ServiceCredit,
-    acting_user: Any,
-    resolution: str,
-    amount: Decimal | None = None,
-    note: str = "",
-) -> ServiceCredit:
-    """A provider manager resolves a dispute, optionally with a new amount (0 … the cap).
-
-    ``percent`` and ``uncapped_percent`` keep the calculated figures; ``amount``
-    is what was agreed. The event's note carries the resolution and any change
-    of amount.
-    """
-    return credit_transition(
-        credit=credit,
-        to_status=CreditStatus.RESOLVED,
-        acting_user=acting_user,
-        note=note,
-        resolution=resolution,
-        amount=amount,
-    )
-
-
-def credit_void(*, credit: ServiceCredit, acting_user: Any, note: str) -> ServiceCredit:
-    """A provider manager voids a credit that is not issued, saying why."""
-    return credit_transition(
-        credit=credit, to_status=CreditStatus.VOID, acting_user=acting_user, note=note
-    )

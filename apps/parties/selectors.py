@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
+from apps.core.access import User, is_provider_staff
 from apps.parties.models import Membership, MembershipRole, Party, PartyKind
-
-User = AbstractBaseUser | AnonymousUser
 
 
 def party_children_map() -> dict[int | None, list[int]]:
@@ -41,21 +38,6 @@ def party_descendant_ids(
         found.add(current)
         stack.extend(children.get(current, []))
     return found
-
-
-def party_ancestor_ids(party: Party, include_self: bool = True) -> list[int]:
-    ids: list[int] = [party.pk] if include_self else []
-    parents = dict(Party.objects.values_list("pk", "parent_id"))
-    current = parents.get(party.pk)
-    while current is not None and current not in ids:
-        ids.append(current)
-        current = parents.get(current)
-    return ids
-
-
-def is_provider_staff(user: User) -> bool:
-    """Provider staff see and edit everything in their tenant."""
-    return bool(user.is_authenticated and user.is_active and user.is_staff)
 
 
 def is_provider_manager(user: User) -> bool:

@@ -29,7 +29,15 @@ def membership_grant(
     return instance_save(instance=membership, acting_user=acting_user, data={"role": role})
 
 
-DOMAIN_APPS = ("parties", "agreements", "revisions", "metrics", "credits")
+DOMAIN_APPS = (
+    "parties",
+    "agreements",
+    "measurements",
+    "calendars",
+    "revisions",
+    "compliance",
+    "credits",
+)
 PROVIDER_STAFF_GROUP = "Provider staff"
 
 

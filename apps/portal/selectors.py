@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from apps.agreements.models import Agreement
 from apps.agreements.selectors import agreement_list_visible
-from apps.metrics.results import ComplianceResult
-from apps.parties.selectors import User
+from apps.compliance.models import ComplianceResult
+from apps.core.access import User
 
 MONTHS = 12
 

@@ -8,8 +8,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from apps.agreements.selectors import agreement_list_visible
+from apps.compliance.risk import at_risk
 from apps.credits.selectors import credit_list_visible
-from apps.metrics.risk import at_risk
 from apps.portal.selectors import compliance_grids
 from apps.revisions.diff import revision_diff
 from apps.revisions.models import SectionKey

@@ -8,22 +8,38 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from apps.credits.models import CreditTier
-from apps.metrics.models import OBJECTIVE_TERMS, Objective
-from apps.revisions.diff import revision_diff
-from apps.revisions.models import LIFECYCLE_FIELDS, Revision, RevisionSection, RevisionStatus
-from apps.revisions.services import (
-    revision_approve,
-    revision_assign_number,
-    revision_new_draft,
+from apps.agreements.admin import AgreementAdmin
+from apps.agreements.models import Agreement
+from apps.core.params import parse_whole_number
+from apps.revisions.diff import diff_base, revision_diff
+from apps.revisions.models import (
+    LIFECYCLE_FIELDS,
+    OBJECTIVE_TERMS,
+    CreditTier,
+    Objective,
+    Revision,
+    RevisionSection,
+    RevisionStatus,
 )
+from apps.revisions.services import (
+    credit_tier_delete,
+    credit_tier_save,
+    objective_delete,
+    objective_save,
+    revision_approve,
+    revision_create,
+    revision_new_draft,
+    revision_update,
+)
+
+REVISION_FORM_FIELDS = ("effective_from", "summary", "credit_cap_percent")
 
 
 def _error_text(exc: Exception) -> str:
@@ -118,11 +134,42 @@ class RevisionAdmin(SimpleHistoryAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    # --- writes go through the services (numbering, permissions, locks, history) ---
     def save_model(self, request, obj, form, change):
-        with transaction.atomic():
-            if not change:
-                revision_assign_number(revision=obj)
-            obj.save()
+        fields = {name: form.cleaned_data[name] for name in REVISION_FORM_FIELDS}
+        if change:
+            revision_update(revision=obj, acting_user=request.user, **fields)
+        else:
+            created = revision_create(
+                agreement=form.cleaned_data["agreement"], acting_user=request.user, **fields
+            )
+            obj.pk = created.pk
+            obj.refresh_from_db()
+            obj._state.adding = False
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)  # fills new/changed/deleted_objects
+        revision = form.instance
+        if formset.model is RevisionSection:
+            kept = [
+                f.cleaned_data
+                for f in formset.forms
+                if f.cleaned_data and not f.cleaned_data.get("DELETE")
+            ]
+            sections = {data["key"]: data["body"] for data in kept}
+            revision_update(revision=revision, acting_user=request.user, sections=sections)
+            return
+        save, delete = {
+            Objective: (objective_save, objective_delete),
+            CreditTier: (credit_tier_save, credit_tier_delete),
+        }[formset.model]
+        name = "objective" if formset.model is Objective else "tier"
+        for removed in formset.deleted_objects:
+            if removed.pk is not None and type(removed).objects.filter(pk=removed.pk).exists():
+                delete(**{name: removed}, acting_user=request.user)
+        for instance in instances:
+            instance.revision = revision
+            save(**{name: instance}, acting_user=request.user)
 
     # --- object tools: approve, new draft, diff -----------------------------
     def get_urls(self):
@@ -180,11 +227,14 @@ class RevisionAdmin(SimpleHistoryAdmin):
     def diff_view(self, request, pk: int):
         revision = get_object_or_404(Revision, pk=pk)
         others = revision.agreement.revisions.exclude(pk=revision.pk).order_by("number")
-        against_id = request.GET.get("against")
-        if against_id and against_id.isdigit():
-            base = get_object_or_404(others, pk=int(against_id))
-        else:
-            base = others.filter(number__lt=revision.number).last() or others.first()
+        against = None
+        if request.GET.get("against"):
+            try:
+                number = parse_whole_number(request.GET["against"], name="against")
+            except ValidationError:
+                raise Http404("No such revision.") from None
+            against = get_object_or_404(others, pk=number)
+        base = diff_base(revision, among=others, against=against) or others.first()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -231,3 +281,50 @@ class RevisionAdmin(SimpleHistoryAdmin):
             return None
         url = reverse("admin:revisions_revision_diff", args=[chosen[1].pk])
         return HttpResponseRedirect(f"{url}?against={chosen[0].pk}")
+
+
+@admin.register(Objective)
+class ObjectiveAdmin(SimpleHistoryAdmin):
+    list_display = ("key", "revision", "metric", "target", "comparison", "period", "calendar")
+    list_filter = ("metric", "period", "revision__status")
+    search_fields = ("key", "name", "revision__agreement__reference")
+    autocomplete_fields = ["revision", "calendar", "service"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and not obj.revision.is_draft:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and not obj.revision.is_draft:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+class RevisionInline(admin.TabularInline):
+    """Revisions of the agreement, read-only here: each opens in its own editor."""
+
+    model = Revision
+    fields = ("link", "status", "effective_from", "summary", "approved_at", "accepted_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="revision")
+    def link(self, revision: Revision):
+        url = reverse("admin:revisions_revision_change", args=[revision.pk])
+        return format_html('<a href="{}">Revision {}</a>', url, revision.number)
+
+
+# The agreement editor lists its revisions; revisions are a later step than agreements,
+# so this app extends the agreement admin rather than the other way round.
+class AgreementWithRevisionsAdmin(AgreementAdmin):
+    inlines = [RevisionInline]
+
+
+admin.site.unregister(Agreement)
+admin.site.register(Agreement, AgreementWithRevisionsAdmin)

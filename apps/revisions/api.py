@@ -1,4 +1,4 @@
-"""/api/v1/revisions/ with approve, accept, new-draft and diff."""
+"""/api/v1/revisions/ (approve, accept, new-draft, diff), objectives/ and credit-tiers/."""
 
 from __future__ import annotations
 
@@ -11,10 +11,26 @@ from rest_framework.response import Response
 
 from apps.agreements.models import Agreement
 from apps.core.api import ScopedModelViewSet, ServiceSerializer
-from apps.revisions.diff import revision_diff
-from apps.revisions.models import LIFECYCLE_FIELDS, Revision, SectionKey
-from apps.revisions.selectors import revision_list_visible
+from apps.core.params import parse_whole_number
+from apps.revisions.diff import diff_base, revision_diff
+from apps.revisions.models import (
+    LIFECYCLE_FIELDS,
+    OBJECTIVE_TERMS,
+    CreditTier,
+    Objective,
+    Revision,
+    SectionKey,
+)
+from apps.revisions.selectors import (
+    credit_tier_list_visible,
+    objective_list_visible,
+    revision_list_visible,
+)
 from apps.revisions.services import (
+    credit_tier_delete,
+    credit_tier_save,
+    objective_delete,
+    objective_save,
     revision_accept,
     revision_approve,
     revision_create,
@@ -145,8 +161,7 @@ class RevisionViewSet(ScopedModelViewSet):
             OpenApiParameter(
                 "against",
                 OpenApiTypes.INT,
-                required=True,
-                description="id of the revision to compare with",
+                description="id of the revision to compare with (default: the previous one)",
             )
         ],
         responses=OpenApiTypes.OBJECT,
@@ -155,16 +170,66 @@ class RevisionViewSet(ScopedModelViewSet):
     def diff(self, request, pk=None):
         """Text changes per section and objectives/credit tiers added, removed, changed."""
         revision = self.get_object()
-        against = request.query_params.get("against", "")
-        if not against.isdigit():
+        against = None
+        if "against" in request.query_params:
+            number = parse_whole_number(request.query_params["against"], name="against")
+            against = get_object_or_404(self.get_queryset(), pk=number)
+        base = diff_base(revision, among=self.get_queryset(), against=against)
+        if base is None:
             return Response(
-                {"against": ["Give the id of another revision: ?against=<id>."]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        base = get_object_or_404(self.get_queryset(), pk=int(against))
-        if base.agreement_id != revision.agreement_id:
-            return Response(
-                {"against": ["That revision belongs to another agreement."]},
+                {"against": ["This is the first revision; give ?against=<id> of a later one."]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
         return Response(revision_diff(base, revision).as_dict())
+
+
+class ObjectiveSerializer(ServiceSerializer):
+    revision = serializers.PrimaryKeyRelatedField(queryset=Revision.objects.all())
+
+    class Meta:
+        model = Objective
+        fields = ["id", "revision", *OBJECTIVE_TERMS]
+
+    def validate_revision(self, revision):
+        if self.instance is not None and revision.pk != self.instance.revision_id:
+            raise serializers.ValidationError("An objective cannot move to another revision.")
+        return revision
+
+    def save_with(self, *, instance, acting_user, data):
+        return objective_save(objective=instance, acting_user=acting_user, **data)
+
+
+class ObjectiveViewSet(ScopedModelViewSet):
+    serializer_class = ObjectiveSerializer
+    filterset_fields = ["revision", "metric", "key", "revision__agreement"]
+
+    def scoped_queryset(self, user):
+        return objective_list_visible(user)
+
+    def perform_destroy(self, instance):
+        objective_delete(objective=instance, acting_user=self.request.user)
+
+
+class CreditTierSerializer(ServiceSerializer):
+    revision = serializers.PrimaryKeyRelatedField(queryset=Revision.objects.all())
+    objective = serializers.PrimaryKeyRelatedField(
+        queryset=Objective.objects.all(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = CreditTier
+        fields = ["id", "revision", "objective", "below", "percent"]
+
+    def save_with(self, *, instance, acting_user, data):
+        return credit_tier_save(tier=instance, acting_user=acting_user, **data)
+
+
+class CreditTierViewSet(ScopedModelViewSet):
+    serializer_class = CreditTierSerializer
+    filterset_fields = ["revision", "objective"]
+
+    def scoped_queryset(self, user):
+        return credit_tier_list_visible(user)
+
+    def perform_destroy(self, instance):
+        credit_tier_delete(tier=instance, acting_user=self.request.user)

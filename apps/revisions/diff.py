@@ -11,8 +11,10 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from apps.metrics.models import OBJECTIVE_TERMS
-from apps.revisions.models import Revision, SectionKey
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+from apps.revisions.models import OBJECTIVE_TERMS, Revision, SectionKey
 
 OBJECTIVE_FIELDS = tuple(name for name in OBJECTIVE_TERMS if name != "key")
 REVISION_FIELDS = ("effective_from", "credit_cap_percent", "summary")
@@ -144,3 +146,22 @@ def revision_diff(base: Revision, other: Revision) -> RevisionDiff:
     )
     tiers = _diff_items(_tiers(base), _tiers(other), "tier")
     return RevisionDiff(base, other, fields, _sections(base, other), objectives, tiers)
+
+
+def diff_base(
+    revision: Revision, *, among: QuerySet[Revision], against: Revision | None = None
+) -> Revision | None:
+    """The revision to compare ``revision`` with, from the revisions a user may see.
+
+    ``against`` when given (it must belong to the same agreement: a diff never spans
+    two agreements); otherwise the latest earlier revision; None for the first one.
+    """
+    if against is not None:
+        if against.agreement_id != revision.agreement_id:
+            raise ValidationError({"against": "That revision belongs to another agreement."})
+        return against
+    return (
+        among.filter(agreement_id=revision.agreement_id, number__lt=revision.number)
+        .order_by("-number")
+        .first()
+    )

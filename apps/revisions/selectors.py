@@ -1,15 +1,19 @@
-"""Reads of revisions: which one is in force, effective objectives, visibility."""
+"""Reads of revisions and their terms: which revision is in force, effective objectives,
+what a user may see (docs/DESIGN.md §3)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import QuerySet
 
 from apps.agreements.models import Agreement
-from apps.parties.selectors import User, party_ids_visible_to
-from apps.revisions.models import Revision, RevisionStatus
+from apps.core.access import User
+from apps.parties.selectors import party_ids_visible_to
+from apps.revisions.models import CreditTier, Objective, Revision, RevisionStatus
 
 
 def revision_in_force(agreement: Agreement, on: date) -> Revision | None:
@@ -28,11 +32,11 @@ def revision_in_force(agreement: Agreement, on: date) -> Revision | None:
 class EffectiveObjective:
     """An objective that applies to an agreement, and where it came from."""
 
-    objective: object  # apps.metrics.models.Objective
+    objective: Objective
     agreement: Agreement  # the agreement whose revision defines it
     revision: Revision
     inherited: bool
-    overrides: tuple[object, ...] = ()  # ancestor objectives with the same key it replaces
+    overrides: tuple[Objective, ...] = ()  # ancestor objectives with the same key it replaces
 
     @property
     def key(self) -> str:
@@ -52,8 +56,6 @@ def effective_objectives_many(
     agreements: list[Agreement], on: date
 ) -> dict[int, list[EffectiveObjective]]:
     """effective_objectives for many agreements in three queries, whatever their number."""
-    from apps.metrics.models import Objective
-
     tree = {
         pk: (parent, accept)
         for pk, parent, accept in Agreement.objects.values_list(
@@ -81,7 +83,7 @@ def effective_objectives_many(
         if revision.agreement_id in in_force or (needs_acceptance and not revision.accepted_at):
             continue
         in_force[revision.agreement_id] = revision
-    objectives: dict[int, list] = {}
+    objectives: dict[int, list[Objective]] = {}
     for objective in (
         Objective.objects.filter(revision__in=[r.pk for r in in_force.values()])
         .select_related("calendar", "service")
@@ -120,3 +122,30 @@ def revision_list_visible(user: User) -> QuerySet[Revision]:
     if visible is None:
         return queryset
     return queryset.filter(agreement__customer_id__in=visible).exclude(status=RevisionStatus.DRAFT)
+
+
+def objective_list_visible(user: User) -> QuerySet[Objective]:
+    """Objectives of the revisions the user may see."""
+    return Objective.objects.select_related("revision", "calendar", "service").filter(
+        revision__in=revision_list_visible(user).values("pk")
+    )
+
+
+def credit_tier_list_visible(user: User) -> QuerySet[CreditTier]:
+    """Credit tiers of the revisions the user may see."""
+    return CreditTier.objects.select_related("objective").filter(
+        revision__in=revision_list_visible(user).values("pk")
+    )
+
+
+def calendar_ids_of_visible_objectives(user: User) -> QuerySet:
+    """The calendars a customer's visible objectives use (registered with apps.calendars)."""
+    return objective_list_visible(user).exclude(calendar=None).values("calendar_id")
+
+
+def credit_tiers_by_revision(revision_ids: Iterable[int]) -> dict[int, list[CreditTier]]:
+    """All tiers (objective-specific and revision-wide) of the given revisions, by revision id."""
+    found: dict[int, list[CreditTier]] = defaultdict(list)
+    for tier in CreditTier.objects.filter(revision_id__in=set(revision_ids)):
+        found[tier.revision_id].append(tier)
+    return dict(found)

@@ -16,10 +16,18 @@ from django.utils import timezone
 
 from apps.agreements.models import Agreement
 from apps.agreements.services import agreement_on_first_binding_revision
+from apps.core.access import ActingUser, is_provider_staff
 from apps.core.history import delete_as, save_as
 from apps.core.services import instance_save
-from apps.parties.selectors import is_provider_manager, is_provider_staff, party_ids_managed_by
-from apps.revisions.models import Revision, RevisionSection, RevisionStatus, SectionKey
+from apps.parties.selectors import is_provider_manager, party_ids_managed_by
+from apps.revisions.models import (
+    CreditTier,
+    Objective,
+    Revision,
+    RevisionSection,
+    RevisionStatus,
+    SectionKey,
+)
 
 REVISION_FIELDS = ("effective_from", "summary", "credit_cap_percent")
 
@@ -33,7 +41,7 @@ def _next_month_start(today: date) -> date:
     return today.replace(day=1) + relativedelta(months=1)
 
 
-def _set_sections(*, revision: Revision, sections: dict[str, str], acting_user: Any) -> None:
+def _set_sections(*, revision: Revision, sections: dict[str, str], acting_user: ActingUser) -> None:
     unknown = sorted(set(sections) - set(SectionKey.values))
     if unknown:
         raise ValidationError({"sections": f"Unknown section(s): {', '.join(unknown)}."})
@@ -59,7 +67,7 @@ def revision_assign_number(*, revision: Revision) -> None:
 def revision_create(
     *,
     agreement: Agreement,
-    acting_user: Any,
+    acting_user: ActingUser,
     effective_from: date,
     summary: str = "",
     sections: dict[str, str] | None = None,
@@ -80,7 +88,11 @@ def revision_create(
 
 @transaction.atomic
 def revision_update(
-    *, revision: Revision, acting_user: Any, sections: dict[str, str] | None = None, **data: Any
+    *,
+    revision: Revision,
+    acting_user: ActingUser,
+    sections: dict[str, str] | None = None,
+    **data: Any,
 ) -> Revision:
     _require_staff(acting_user)
     unknown = set(data) - set(REVISION_FIELDS)
@@ -92,7 +104,7 @@ def revision_update(
     return revision
 
 
-def _change_status(revision: Revision, acting_user: Any, **fields: Any) -> None:
+def _change_status(revision: Revision, acting_user: ActingUser, **fields: Any) -> None:
     for name, value in fields.items():
         setattr(revision, name, value)
     revision._status_change = True
@@ -102,7 +114,7 @@ def _change_status(revision: Revision, acting_user: Any, **fields: Any) -> None:
         revision._status_change = False
 
 
-def _come_into_force(revision: Revision, acting_user: Any) -> None:
+def _come_into_force(revision: Revision, acting_user: ActingUser) -> None:
     """Supersede every earlier approved revision and sign the agreement if it was unsigned.
 
     That includes an earlier revision still awaiting acceptance: it has been
@@ -127,7 +139,7 @@ def _come_into_force(revision: Revision, acting_user: Any) -> None:
 
 
 @transaction.atomic
-def revision_approve(*, revision: Revision, acting_user: Any) -> Revision:
+def revision_approve(*, revision: Revision, acting_user: ActingUser) -> Revision:
     """Provider manager approves a draft; from now on its content is immutable."""
     if not is_provider_manager(acting_user):
         raise PermissionDenied("Only a provider manager may approve a revision.")
@@ -169,7 +181,7 @@ def revision_approve(*, revision: Revision, acting_user: Any) -> Revision:
 
 
 @transaction.atomic
-def revision_accept(*, revision: Revision, acting_user: Any) -> Revision:
+def revision_accept(*, revision: Revision, acting_user: ActingUser) -> Revision:
     """A manager of the customer party accepts an approved revision; it becomes binding."""
     revision = Revision.objects.select_for_update().select_related("agreement").get(pk=revision.pk)
     agreement = revision.agreement
@@ -197,12 +209,9 @@ def revision_accept(*, revision: Revision, acting_user: Any) -> Revision:
 
 @transaction.atomic
 def revision_new_draft(
-    *, revision: Revision, acting_user: Any, effective_from: date | None = None
+    *, revision: Revision, acting_user: ActingUser, effective_from: date | None = None
 ) -> Revision:
     """A new draft copying the text, objectives and credit tiers of ``revision``."""
-    from apps.credits.models import CreditTier
-    from apps.metrics.models import Objective
-
     _require_staff(acting_user)
     if effective_from is None:
         effective_from = max(revision.effective_from, _next_month_start(timezone.localdate()))
@@ -232,9 +241,40 @@ def revision_new_draft(
 
 
 @transaction.atomic
-def revision_delete_draft(*, revision: Revision, acting_user: Any) -> None:
+def revision_delete_draft(*, revision: Revision, acting_user: ActingUser) -> None:
     _require_staff(acting_user)
     if revision.status != RevisionStatus.DRAFT:
         raise ValidationError({"status": "Only a draft can be deleted."})
     revision._history_user = acting_user
     revision.delete()
+
+
+# --- terms of a draft: objectives and credit tiers ----------------------------------
+# Both freeze with their revision (LockedWithRevision and the database triggers refuse
+# a change once it is approved); the model's clean() holds the per-metric rules.
+
+
+def objective_save(
+    *, objective: Objective | None = None, acting_user: ActingUser, **data: Any
+) -> Objective:
+    """Create or update an objective of a draft revision."""
+    _require_staff(acting_user)
+    return instance_save(instance=objective or Objective(), acting_user=acting_user, data=data)
+
+
+def objective_delete(*, objective: Objective, acting_user: ActingUser) -> None:
+    _require_staff(acting_user)
+    delete_as(objective, acting_user)
+
+
+def credit_tier_save(
+    *, tier: CreditTier | None = None, acting_user: ActingUser, **data: Any
+) -> CreditTier:
+    """Create or update a credit tier of a draft revision."""
+    _require_staff(acting_user)
+    return instance_save(instance=tier or CreditTier(), acting_user=acting_user, data=data)
+
+
+def credit_tier_delete(*, tier: CreditTier, acting_user: ActingUser) -> None:
+    _require_staff(acting_user)
+    delete_as(tier, acting_user)

@@ -51,12 +51,16 @@ TENANT_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    # The data path, one app per step; imports only go down this list.
     "apps.parties",
     "apps.agreements",
+    "apps.measurements",
+    "apps.calendars",
     "apps.revisions",
-    "apps.metrics",
+    "apps.compliance",
     "apps.credits",
     "apps.portal",
+    "apps.demo",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -218,7 +222,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "ENUM_NAME_OVERRIDES": {
         "PartyKindEnum": "apps.parties.models.PartyKind",
-        "OutageKindEnum": "apps.metrics.measurements.OutageKind",
+        "OutageKindEnum": "apps.measurements.models.OutageKind",
         "CreditStatusEnum": "apps.credits.models.CreditStatus",
         "RevisionStatusEnum": "apps.revisions.models.RevisionStatus",
     },
@@ -244,7 +248,7 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "sla")
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     "compliance-every-hour": {
-        "task": "metrics.compliance_fanout",
+        "task": "credits.settle_fanout",
         "schedule": env_int("COMPLIANCE_EVERY_SECONDS", 3600),
     },
 }

@@ -3,7 +3,7 @@
 import pytest
 from django_tenants.utils import schema_context
 
-from apps.metrics.models import Calendar
+from apps.calendars.models import Calendar
 from apps.revisions.models import Revision, RevisionStatus
 from apps.revisions.services import revision_new_draft
 from tests.conftest import TENANT_A, sign_in
@@ -98,17 +98,17 @@ def _calendar_form(name, ranges):
 
 def test_calendar_editor_takes_hh_mm_and_refuses_overlaps(world_a, admin_client):
     bad = admin_client.post(
-        "/admin/metrics/calendar/add/",
+        "/admin/calendars/calendar/add/",
         _calendar_form("Overlap", [(0, "08:00", "12:00"), (0, "11:30", "18:00")]),
     )
     assert bad.status_code == 200 and "overlaps" in bad.text
     wrong = admin_client.post(
-        "/admin/metrics/calendar/add/", _calendar_form("Wrong", [(0, "8 am", "12:00")])
+        "/admin/calendars/calendar/add/", _calendar_form("Wrong", [(0, "8 am", "12:00")])
     )
     assert wrong.status_code == 200 and "HH:MM" in wrong.text
 
     good = admin_client.post(
-        "/admin/metrics/calendar/add/",
+        "/admin/calendars/calendar/add/",
         _calendar_form("Office", [(0, "08:00", "12:00"), (0, "13:00", "24:00")]),
     )
     assert good.status_code == 302

@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from django_tenants.utils import schema_context
 
-from apps.credits.models import CreditTier
+from apps.revisions.models import CreditTier
 from apps.revisions.services import revision_approve, revision_create
 from tests.conftest import TENANT_A, TENANT_B, World, api_as
 from tests.factories import CalendarFactory, ObjectiveFactory, ServiceFactory

@@ -6,7 +6,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from apps.agreements.models import Agreement
-from apps.metrics.models import Calendar
+from apps.calendars.models import Calendar
 from apps.revisions.models import Revision
 from tests.conftest import TENANT_A, api_as
 

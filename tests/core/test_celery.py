@@ -41,11 +41,11 @@ def test_tenant_task_without_a_tenant_fails_loudly(celery_worker_process):
 def test_beat_fanout_runs_in_public_and_sends_one_task_per_tenant_and_period(
     celery_worker_process,
 ):
-    from apps.metrics.tasks import compliance_fanout, periods_due
+    from apps.credits.tasks import periods_due, settle_fanout
     from apps.tenants.selectors import tenant_list_serving
 
     expected = tenant_list_serving().count() * len(periods_due())
 
-    sent = compliance_fanout.delay().get(timeout=60)  # a PlatformTask: public is fine
+    sent = settle_fanout.delay().get(timeout=60)  # a PlatformTask: public is fine
 
     assert sent == expected and sent >= 2 * len(periods_due())

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 
-from apps.credits.calculation import period_first_day, period_months
-from apps.credits.models import CreditTier
-from apps.metrics.models import Objective
-from apps.metrics.results import ComplianceResult
-from apps.revisions.models import Revision
+from apps.calendars.periods import parse_period
+from apps.compliance.models import ComplianceResult
+from apps.revisions.models import CreditTier, Objective, Revision
 from apps.revisions.services import revision_accept, revision_approve, revision_create
 from tests.conftest import World
 from tests.factories import ObjectiveFactory
@@ -81,10 +79,7 @@ def result(
 ) -> ComplianceResult:
     """A ComplianceResult of agreement_x, as the evaluation would store it."""
     objective = objective or world.objective_x
-    first = period_first_day(period)
-    start = datetime(first.year, first.month, 1, tzinfo=UTC)
-    end_month = first.month + period_months(period)
-    end = datetime(first.year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1, tzinfo=UTC)
+    start, end = parse_period(period).bounds("UTC")
     return ComplianceResult.objects.create(
         agreement=world.agreement_x,
         objective=objective,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import schema_context
 
+from apps.calendars.periods import parse_period
 from apps.credits.models import ServiceCredit
 from apps.credits.services import credit_calculate
 from apps.parties.services import provider_staff_group_ensure
@@ -18,7 +19,7 @@ CHANGELIST = "/admin/credits/servicecredit/"
 def credit(world_a):
     with schema_context(TENANT_A.schema):
         result(world_a, attained="99.5")
-        return credit_calculate(agreement=world_a.agreement_x, period="2026-10")
+        return credit_calculate(agreement=world_a.agreement_x, period=parse_period("2026-10"))
 
 
 def _signed_in(client, user):

@@ -8,9 +8,10 @@ import pytest
 from django_tenants.utils import schema_context
 from rest_framework.test import APIClient
 
+from apps.calendars.periods import parse_period
+from apps.compliance.models import ComplianceResult
 from apps.credits.models import ServiceCredit
 from apps.credits.services import credit_calculate
-from apps.metrics.results import ComplianceResult
 from tests.conftest import TENANT_A, TENANT_B, api_as
 from tests.credits.helpers import result
 
@@ -37,7 +38,7 @@ FIELDS = {
 def credit(world_a):
     with schema_context(TENANT_A.schema):
         result(world_a, attained="99.5")
-        return credit_calculate(agreement=world_a.agreement_x, period="2026-10")
+        return credit_calculate(agreement=world_a.agreement_x, period=parse_period("2026-10"))
 
 
 @pytest.fixture

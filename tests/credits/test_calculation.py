@@ -7,14 +7,10 @@ from decimal import Decimal
 import pytest
 from django_tenants.utils import schema_context
 
-from apps.credits.calculation import (
-    credit_for_results,
-    fee_basis_for,
-    money_round,
-    period_first_day,
-    period_months,
-)
-from apps.credits.selectors import credit_tiers_by_revision
+from apps.calendars.periods import parse_period
+from apps.core.money import money_round
+from apps.credits.calculation import credit_for_results, fee_basis_for
+from apps.revisions.selectors import credit_tiers_by_revision
 from tests.conftest import TENANT_A
 from tests.credits.helpers import Plan, result, revision_with_tiers
 
@@ -174,16 +170,9 @@ def test_money_round_rejects_an_unknown_currency():
 
 
 def test_fee_basis_spans_the_months_of_the_period():
-    assert period_months("2026-10") == 1
-    assert period_months("2026-Q4") == 3
-    assert fee_basis_for(monthly_fee=Decimal("1000.00"), period="2026-10") == Decimal("1000.00")
-    assert fee_basis_for(monthly_fee=Decimal("1000.00"), period="2026-Q4") == Decimal("3000.00")
-    assert period_first_day("2026-Q4").isoformat() == "2026-10-01"
-    assert period_first_day("2026-Q1").isoformat() == "2026-01-01"
-    assert period_first_day("2026-02").isoformat() == "2026-02-01"
-    for bad in ("2026-13", "2026-Q5", "2026-1", "26-10", "2026-10-01"):
-        with pytest.raises(ValueError, match="YYYY-MM or YYYY-Qn"):
-            period_months(bad)
+    fee = Decimal("1000.00")
+    assert fee_basis_for(monthly_fee=fee, period=parse_period("2026-10")) == Decimal("1000.00")
+    assert fee_basis_for(monthly_fee=fee, period=parse_period("2026-Q4")) == Decimal("3000.00")
 
 
 @pytest.mark.parametrize("status", ["met", "no_data", "pending"])

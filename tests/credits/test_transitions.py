@@ -9,17 +9,18 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django_tenants.utils import schema_context
 
+from apps.calendars.periods import parse_period
+from apps.compliance.models import ComplianceResult
 from apps.credits.models import CreditStatus, ServiceCredit
-from apps.credits.services import (
+from apps.credits.services import credit_calculate
+from apps.credits.transitions import (
     credit_approve,
-    credit_calculate,
     credit_dispute,
     credit_issue,
     credit_resolve,
     credit_transition,
     credit_void,
 )
-from apps.metrics.results import ComplianceResult
 from tests.conftest import TENANT_A
 from tests.credits.helpers import result
 
@@ -50,7 +51,7 @@ def a(world_a):
 @pytest.fixture
 def credit(a):
     result(a, attained="99.5")
-    return credit_calculate(agreement=a.agreement_x, period="2026-10")
+    return credit_calculate(agreement=a.agreement_x, period=parse_period("2026-10"))
 
 
 def _move(credit, to_status, user):

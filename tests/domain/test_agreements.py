@@ -9,13 +9,17 @@ from django.core.exceptions import ValidationError
 
 from apps.agreements.models import Agreement, Tier
 from apps.agreements.services import agreement_save
-from apps.metrics.models import Metric
-from apps.metrics.services import objective_save
 from apps.parties.models import Party, PartyKind
 from apps.parties.selectors import party_ids_visible_to
 from apps.parties.services import party_save
+from apps.revisions.models import Metric
 from apps.revisions.selectors import effective_objectives
-from apps.revisions.services import revision_accept, revision_approve, revision_create
+from apps.revisions.services import (
+    objective_save,
+    revision_accept,
+    revision_approve,
+    revision_create,
+)
 
 
 @pytest.fixture

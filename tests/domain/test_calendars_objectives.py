@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from apps.credits.services import credit_tier_save
-from apps.metrics.models import Calendar, Metric
-from apps.metrics.services import calendar_save, objective_save
-from apps.revisions.services import revision_new_draft
+from apps.calendars.models import Calendar
+from apps.calendars.services import calendar_save
+from apps.revisions.models import Metric
+from apps.revisions.services import credit_tier_save, objective_save, revision_new_draft
 
 
 @pytest.fixture

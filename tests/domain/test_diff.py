@@ -5,12 +5,16 @@ from decimal import Decimal
 
 import pytest
 
-from apps.credits.models import CreditTier
-from apps.credits.services import credit_tier_save
-from apps.metrics.models import Metric
-from apps.metrics.services import objective_delete, objective_save
 from apps.revisions.diff import revision_diff
-from apps.revisions.services import revision_approve, revision_new_draft, revision_update
+from apps.revisions.models import CreditTier, Metric
+from apps.revisions.services import (
+    credit_tier_save,
+    objective_delete,
+    objective_save,
+    revision_approve,
+    revision_new_draft,
+    revision_update,
+)
 
 
 @pytest.fixture

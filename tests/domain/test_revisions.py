@@ -7,9 +7,14 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from apps.credits.models import CreditTier
-from apps.metrics.models import Objective
-from apps.revisions.models import Revision, RevisionLockedError, RevisionSection, RevisionStatus
+from apps.revisions.models import (
+    CreditTier,
+    Objective,
+    Revision,
+    RevisionLockedError,
+    RevisionSection,
+    RevisionStatus,
+)
 from apps.revisions.selectors import revision_in_force
 from apps.revisions.services import (
     revision_accept,
@@ -191,9 +196,9 @@ def test_orm_refuses_to_change_what_hangs_off_an_approved_revision(world):
         "UPDATE revisions_revision SET summary = 'raw' WHERE id = %(revision)s",
         "UPDATE revisions_revision SET status = 'draft' WHERE id = %(revision)s",
         "DELETE FROM revisions_revision WHERE id = %(revision)s",
-        "UPDATE metrics_objective SET target = 1 WHERE id = %(objective)s",
-        "DELETE FROM metrics_objective WHERE id = %(objective)s",
-        "UPDATE credits_credittier SET percent = 99 WHERE id = %(tier)s",
+        "UPDATE revisions_objective SET target = 1 WHERE id = %(objective)s",
+        "DELETE FROM revisions_objective WHERE id = %(objective)s",
+        "UPDATE revisions_credittier SET percent = 99 WHERE id = %(tier)s",
         "INSERT INTO revisions_revisionsection (revision_id, key, body) "
         "VALUES (%(revision)s, 'review', 'raw')",
     ],
@@ -226,7 +231,7 @@ def test_drafts_stay_editable_in_the_database(world):
     draft = revision_new_draft(revision=world.revision_x, acting_user=world.manager)
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE metrics_objective SET target = 42 WHERE revision_id = %s", [draft.pk]
+            "UPDATE revisions_objective SET target = 42 WHERE revision_id = %s", [draft.pk]
         )
     assert draft.objectives.get().target == Decimal("42")
 

@@ -27,6 +27,7 @@ import pytest
 import requests
 from django.conf import settings
 
+from apps.parties.services import DOMAIN_APPS
 from tests.conftest import PASSWORD, _test_database_url
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,7 +36,6 @@ ROOT = E2E_DIR.parent.parent
 SHOTS = Path("/tmp/e2e-shots")
 DEFAULT_TIMEOUT_MS = 15_000
 SERVER_START_SECONDS = 60
-DOMAIN_APPS = ("parties", "agreements", "revisions", "metrics", "credits")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -125,7 +125,7 @@ def _populate(slug: str) -> dict[str, int]:
     from django_tenants.utils import schema_context
 
     from apps.agreements.services import service_save
-    from apps.metrics.services import calendar_save
+    from apps.calendars.services import calendar_save
     from apps.parties.models import MembershipRole, PartyKind
     from apps.parties.services import membership_grant, party_save
 

@@ -10,10 +10,10 @@ import pytest
 from django_tenants.utils import schema_context
 
 from apps.agreements.models import Agreement
-from apps.metrics.measurements import Outage, Ticket, TicketPause
-from apps.metrics.models import Calendar, Objective
-from apps.metrics.services import calendar_save
-from apps.revisions.models import Revision
+from apps.calendars.models import Calendar
+from apps.calendars.services import calendar_save
+from apps.measurements.models import Outage, Ticket, TicketPause
+from apps.revisions.models import Objective, Revision
 from apps.revisions.services import revision_accept, revision_approve, revision_create
 from tests.conftest import TENANT_A, World
 from tests.factories import AgreementFactory, ServiceFactory

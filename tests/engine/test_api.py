@@ -217,7 +217,7 @@ def test_evaluate_compliance_command(bound, capsys):
 
 
 def test_periods_due_include_the_previous_period_during_grace():
-    from apps.metrics.tasks import periods_due
+    from apps.credits.tasks import periods_due
 
     assert periods_due(utc(2026, 11, 3)) == ["2026-11", "2026-10", "2026-Q4"]
     assert periods_due(utc(2026, 11, 21)) == ["2026-11", "2026-Q4"]

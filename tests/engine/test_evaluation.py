@@ -12,9 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
-from apps.metrics.evaluation import evaluate_period
-from apps.metrics.periods import parse_period
-from apps.metrics.results import ComplianceAdjustment, ComplianceResult
+from apps.calendars.periods import parse_period
+from apps.compliance.evaluation import evaluate_period
+from apps.compliance.models import ComplianceAdjustment, ComplianceResult
 from tests.conftest import TENANT_A
 from tests.engine.conftest import utc
 
@@ -197,7 +197,7 @@ def test_turnaround_percentile_matches_percentile_cont(engine, evaluate):
 
 
 def test_sample_aggregates_run_in_postgresql(engine, evaluate):
-    from apps.metrics.measurements import Sample
+    from apps.measurements.models import Sample
 
     engine.objective(
         "latency", "sample", "250", comparison="lte", aggregate="p95", sample_metric="latency_ms"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 from django_tenants.utils import schema_context
 
-from apps.metrics.ingestion import outage_ingest, sample_ingest, ticket_ingest
+from apps.measurements.ingestion import outage_ingest, sample_ingest, ticket_ingest
 from tests.conftest import TENANT_A, TENANT_B, World, api_as
 from tests.factories import ServiceFactory
 from tests.ingestion.conftest import outage, sample, ticket

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from django_tenants.utils import schema_context
 
-from apps.metrics import ingestion
-from apps.metrics.ingestion import NAIVE_TIMESTAMP
-from apps.metrics.measurements import Outage, Sample, Ticket, TicketPause
+from apps.core.timestamps import NAIVE_TIMESTAMP
+from apps.measurements import ingestion, parsing
+from apps.measurements.models import Outage, Sample, Ticket, TicketPause
 from apps.parties.models import PartyKind
 from tests.conftest import TENANT_A
 from tests.factories import PartyFactory
@@ -145,8 +145,11 @@ def test_duplicate_external_id_in_one_request_names_both_items(world_a, manager_
         ("2026-10-01T25:00:00Z", "Not a valid ISO 8601 timestamp"),
         ("yesterday", "Not a valid ISO 8601 timestamp"),
         (1759302000, "Expected an ISO 8601 timestamp"),
-        ("0001-01-01T00:00:00+01:00", "Out of the supported range"),
-        ("9999-12-31T23:59:59-01:00", "Out of the supported range"),
+        ("0001-01-01T00:00:00+01:00", "Must lie between 1970-01-01 and 2099-12-31"),
+        ("9999-12-31T23:59:59-01:00", "Must lie between 1970-01-01 and 2099-12-31"),
+        ("1969-12-31T23:59:59+00:00", "Must lie between 1970-01-01 and 2099-12-31"),
+        ("2100-01-01T00:00:00Z", "Must lie between 1970-01-01 and 2099-12-31"),
+        ("2026-10-01T09:00:00+15:00", "within ±14:00"),
     ],
 )
 def test_bad_timestamps_are_400(value, expected, world_a, manager_api):
@@ -261,7 +264,7 @@ def test_shapes_that_are_not_objects_are_400(world_a, manager_api):
 
 
 def test_too_many_items_is_400(world_a, manager_api, monkeypatch):
-    monkeypatch.setattr("apps.metrics.api_ingestion.MAX_ITEMS", 2)
+    monkeypatch.setattr("apps.measurements.api.MAX_ITEMS", 2)
     response = manager_api.post("/api/v1/tickets/", [ticket(str(n), None) for n in range(3)])
     assert response.status_code == 400
     assert "At most 2 items" in response.json()["non_field_errors"][0]
@@ -276,7 +279,7 @@ def test_nan_literal_is_400(world_a, manager_api):
 def test_a_constraint_the_checks_missed_is_a_400_not_a_500(world_a, manager_api, monkeypatch):
     """The safety net: were a check ever missing (or a service deleted meanwhile), the
     database's refusal becomes a 400, the savepoint is undone and the request goes on."""
-    monkeypatch.setattr(ingestion, "_check_references", lambda items: None)
+    monkeypatch.setattr(parsing, "_check_references", lambda items: None)
 
     response = manager_api.post("/api/v1/tickets/", [ticket("OK", None), ticket("X", 987654)])
 

@@ -86,7 +86,7 @@ def committed(django_db_setup, django_db_blocker) -> Iterator[tuple[int, str, st
     from rest_framework.authtoken.models import Token
 
     from apps.agreements.models import Service
-    from apps.metrics.measurements import Ticket
+    from apps.measurements.models import Ticket
 
     prefix = f"race-{uuid.uuid4().hex[:8]}"
     with django_db_blocker.unblock(), schema_context(TENANT_A.schema):
@@ -141,7 +141,7 @@ def test_ten_identical_posts_leave_one_row_and_one_set_of_pauses(server, committ
     assert sum(b["created"] for b in bodies) == 1
     assert sum(b["updated"] for b in bodies) == THREADS - 1
     assert len({b["ids"][0] for b in bodies}) == 1
-    from apps.metrics.measurements import Ticket, TicketPause
+    from apps.measurements.models import Ticket, TicketPause
 
     with schema_context(TENANT_A.schema):
         assert Ticket.objects.filter(external_id=item["external_id"]).count() == 1
@@ -158,7 +158,7 @@ def test_overlapping_batches_in_any_order_neither_deadlock_nor_duplicate(server,
 
     assert [r.status_code for r in responses] == [201] * THREADS, [r.text for r in responses]
     assert sum(r.json()["created"] for r in responses) == len(items)
-    from apps.metrics.measurements import Ticket
+    from apps.measurements.models import Ticket
 
     with schema_context(TENANT_A.schema):
         assert Ticket.objects.filter(external_id__startswith=f"{prefix}-batch-").count() == len(

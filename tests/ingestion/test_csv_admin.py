@@ -9,11 +9,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
-from apps.metrics.csv_import import CsvImportError, csv_import, parse_pauses
-from apps.metrics.measurements import ExclusionEvent, Outage, Sample, Ticket, TicketPause
+from apps.measurements.csv_import import CsvImportError, csv_import, parse_pauses
+from apps.measurements.models import ExclusionEvent, Outage, Sample, Ticket, TicketPause
 from tests.conftest import PASSWORD, TENANT_A
 
-IMPORT_URL = "/admin/metrics/ticket/import-csv/"
+IMPORT_URL = "/admin/measurements/ticket/import-csv/"
 
 
 @pytest.fixture
@@ -43,9 +43,9 @@ def _count(model) -> int:
 
 def test_changelists_offer_the_import(admin_client):
     for model in ("ticket", "outage", "sample"):
-        page = admin_client.get(f"/admin/metrics/{model}/")
+        page = admin_client.get(f"/admin/measurements/{model}/")
         assert page.status_code == 200
-        assert f'href="/admin/metrics/{model}/import-csv/"' in page.text
+        assert f'href="/admin/measurements/{model}/import-csv/"' in page.text
     form = admin_client.get(IMPORT_URL)
     assert form.status_code == 200
     assert "start/end/reason" in form.text
@@ -65,7 +65,7 @@ def test_good_file_imports_and_a_repeat_updates(world_a, admin_client):
     first = _upload(admin_client, "tickets", text)
 
     assert "Imported tickets: created 2, updated 0." in first.text
-    assert first.redirect_chain[-1][0] == "/admin/metrics/ticket/"
+    assert first.redirect_chain[-1][0] == "/admin/measurements/ticket/"
     with schema_context(TENANT_A.schema):
         one = Ticket.objects.get(external_id="INC-1")
         assert (one.service_id, one.priority, one.closed_at) == (world_a.service.pk, "P1", None)
@@ -137,7 +137,7 @@ def test_semicolons_and_bom_are_understood(world_a, admin_client):
     )
     upload = SimpleUploadedFile("o.csv", text.format(world_a.service.pk).encode(), "text/csv")
     page = admin_client.post(
-        "/admin/metrics/outage/import-csv/", {"kind": "outages", "file": upload}, follow=True
+        "/admin/measurements/outage/import-csv/", {"kind": "outages", "file": upload}, follow=True
     )
     assert "Imported outages: created 1, updated 0." in page.text
     with schema_context(TENANT_A.schema):
@@ -148,7 +148,7 @@ def test_semicolons_and_bom_are_understood(world_a, admin_client):
     ("kind", "model"), [("tickets", Ticket), ("outages", Outage), ("samples", Sample)]
 )
 def test_each_template_downloads_and_imports_as_is(kind, model, world_a, admin_client):
-    response = admin_client.get(f"/admin/metrics/ticket/import-csv/{kind}.csv")
+    response = admin_client.get(f"/admin/measurements/ticket/import-csv/{kind}.csv")
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
@@ -161,7 +161,7 @@ def test_each_template_downloads_and_imports_as_is(kind, model, world_a, admin_c
 
 
 def test_unknown_template_is_404(admin_client):
-    assert admin_client.get("/admin/metrics/ticket/import-csv/parties.csv").status_code == 404
+    assert admin_client.get("/admin/measurements/ticket/import-csv/parties.csv").status_code == 404
 
 
 def test_staff_without_add_permission_cannot_import(world_a, client_a):
@@ -185,22 +185,26 @@ def test_exclude_action_needs_a_reason_and_records_it(world_a, admin_client):
         pk = Ticket.objects.get().pk
     action = {"action": "exclude_selected", "_selected_action": [pk], "index": 0}
 
-    refused = admin_client.post("/admin/metrics/ticket/", {**action, "reason": ""}, follow=True)
+    refused = admin_client.post(
+        "/admin/measurements/ticket/", {**action, "reason": ""}, follow=True
+    )
     assert "Give a reason" in refused.text
     assert _count(ExclusionEvent) == 0
 
     done = admin_client.post(
-        "/admin/metrics/ticket/", {**action, "reason": "Customer asked"}, follow=True
+        "/admin/measurements/ticket/", {**action, "reason": "Customer asked"}, follow=True
     )
     assert "1 excluded." in done.text
     with schema_context(TENANT_A.schema):
         event = ExclusionEvent.objects.get()
         assert (event.ticket_id, event.excluded, event.reason) == (pk, True, "Customer asked")
-    detail = admin_client.get(f"/admin/metrics/ticket/{pk}/change/")
+    detail = admin_client.get(f"/admin/measurements/ticket/{pk}/change/")
     assert detail.status_code == 200 and "Customer asked" in detail.text
 
     back = {**action, "action": "reinstate_selected", "reason": "Our fault"}
-    assert "1 reinstated." in admin_client.post("/admin/metrics/ticket/", back, follow=True).text
+    assert (
+        "1 reinstated." in admin_client.post("/admin/measurements/ticket/", back, follow=True).text
+    )
     assert _count(ExclusionEvent) == 2
 
 

@@ -6,9 +6,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django_tenants.utils import schema_context
 
-from apps.metrics.exclusion import measurement_exclude
-from apps.metrics.ingestion import outage_ingest, ticket_ingest
-from apps.metrics.measurements import ExclusionEvent, Outage, Ticket
+from apps.measurements.exclusion import measurement_exclude
+from apps.measurements.ingestion import outage_ingest, ticket_ingest
+from apps.measurements.models import ExclusionEvent, Outage, Ticket
 from tests.conftest import TENANT_A, api_as
 from tests.ingestion.conftest import outage, ticket
 

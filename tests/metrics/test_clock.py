@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps.metrics.clock import CalendarSpec, WorkingTimeTable, clear_cache, epoch, table_for
+from apps.calendars.clock import CalendarSpec, WorkingTimeTable, clear_cache, epoch, table_for
 
 BERLIN = ZoneInfo("Europe/Berlin")
 HOUR = 3600

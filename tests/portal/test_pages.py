@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from django_tenants.utils import schema_context
 
-from apps.metrics.evaluation import evaluate_period
-from apps.metrics.periods import Period
+from apps.calendars.periods import Period
+from apps.compliance.evaluation import evaluate_period
 from apps.revisions.services import revision_new_draft
 from tests.conftest import TENANT_A, TENANT_B, sign_in
 
@@ -92,7 +92,7 @@ def test_agreement_page_shows_the_error_budget_of_the_open_period(world_a, clien
 
     import time_machine
 
-    from apps.metrics.measurements import Outage
+    from apps.measurements.models import Outage
 
     now = datetime(2026, 11, 15, 12, tzinfo=UTC)  # mid-month: the outage is in this period
     with schema_context(TENANT_A.schema):

@@ -14,14 +14,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context, schema_exists
 
-from apps.tenants import clone
 from apps.tenants.clone import (
     UnsupportedTemplate,
     clone_schema,
     clone_sql,
     fake_migrate_needed,
+    run,
 )
-from apps.tenants.management.commands.migrate_schemas import schemas_behind
+from apps.tenants.schemas import schemas_behind
 from apps.tenants.services import tenant_create
 from tests.conftest import sign_in
 
@@ -201,7 +201,7 @@ def test_clone_is_up_to_date_so_the_fake_migrate_is_skipped():
     assert schemas_behind(["clonemig"]) == []
     assert fake_migrate_needed("clonemig") is False, (
         "a pre/post_migrate or django-tenants migration signal receiver outside "
-        "clone.NOOP_ON_CLONE makes every tenant creation run migrate_schemas --fake again"
+        "run.NOOP_ON_CLONE makes every tenant creation run migrate_schemas --fake again"
     )
 
 
@@ -400,8 +400,10 @@ def test_a_changed_template_is_read_again_and_an_unchanged_one_is_not(monkeypatc
     clone_schema("changesrc", "changea")
 
     generated = []
-    real_generate = clone._generate
-    monkeypatch.setattr(clone, "_generate", lambda *a: generated.append(a[1]) or real_generate(*a))
+    real_generate = run.generate_plan
+    monkeypatch.setattr(
+        run, "generate_plan", lambda *a: generated.append(a[1]) or real_generate(*a)
+    )
     clone_schema("changesrc", "changeb")
     assert generated == []
 

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from apps.tenants.management.commands.migrate_schemas import schemas_behind
+from apps.tenants.schemas import schemas_behind
 
 pytestmark = pytest.mark.django_db
 

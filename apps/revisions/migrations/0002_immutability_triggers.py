@@ -3,6 +3,8 @@
 A raw UPDATE or DELETE of an approved revision, or of a section, objective or
 credit tier hanging off one, fails with check_violation. Only the status
 columns may still move (approved -> accepted -> superseded), never back to draft.
+The trigger functions are cloned into every tenant schema with the tables
+(apps.tenants.clone).
 """
 
 from django.db import migrations
@@ -64,10 +66,18 @@ BEGIN
 END
 $$ LANGUAGE plpgsql;
 
-CREATE TRIGGER revisions_revisionsection_immutable
-    BEFORE INSERT OR UPDATE OR DELETE ON revisions_revisionsection
-    FOR EACH ROW EXECUTE FUNCTION revisions_child_guard();
 """
+
+# The tables whose rows belong to a revision and freeze with it.
+CHILD_TABLES = ("revisions_revisionsection", "revisions_objective", "revisions_credittier")
+
+
+def _child_trigger(table: str) -> migrations.RunSQL:
+    return migrations.RunSQL(
+        f"CREATE TRIGGER {table}_immutable BEFORE INSERT OR UPDATE OR DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION revisions_child_guard();",
+        f"DROP TRIGGER IF EXISTS {table}_immutable ON {table};",
+    )
 
 
 class Migration(migrations.Migration):
@@ -79,9 +89,6 @@ class Migration(migrations.Migration):
             "DROP TRIGGER IF EXISTS revisions_revision_immutable ON revisions_revision;"
             "DROP FUNCTION IF EXISTS revisions_revision_guard();",
         ),
-        migrations.RunSQL(
-            CHILD_GUARD,
-            "DROP TRIGGER IF EXISTS revisions_revisionsection_immutable ON revisions_revisionsection;"
-            "DROP FUNCTION IF EXISTS revisions_child_guard();",
-        ),
+        migrations.RunSQL(CHILD_GUARD, "DROP FUNCTION IF EXISTS revisions_child_guard();"),
+        *(_child_trigger(table) for table in CHILD_TABLES),
     ]

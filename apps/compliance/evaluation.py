@@ -1,0 +1,290 @@
+"""Compliance evaluation: every effective objective of every agreement, for one period.
+
+The work is done in a fixed number of queries whatever the volume of data:
+tickets (+ pauses) and outages of the period are loaded once into numpy
+arrays, clock durations are computed once per calendar for all tickets,
+sample aggregates run in PostgreSQL, and results are written with one bulk
+upsert. Results of a period whose credits were issued are final: a later
+evaluation that finds a different answer records a ComplianceAdjustment
+instead of rewriting them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from apps.agreements.models import Agreement
+from apps.calendars.periods import Period
+from apps.calendars.specs import calendar_spec
+from apps.compliance import attainment
+from apps.compliance.attainment import Measurement, Scope
+from apps.compliance.loaders import OutageData, TicketData
+from apps.compliance.models import ComplianceAdjustment, ComplianceResult, ResultStatus
+from apps.parties.selectors import party_children_map, party_descendant_ids
+from apps.revisions.models import Comparison, Metric, Objective
+from apps.revisions.selectors import EffectiveObjective, effective_objectives_many
+from apps.tenants.selectors import tenant_timezone
+
+TICKET_METRICS = {
+    Metric.RESPONSE_TIME,
+    Metric.RESOLUTION_TIME,
+    Metric.FIRST_CONTACT_RESOLUTION,
+    Metric.CLOSURE_RATE,
+    Metric.TURNAROUND_TIME,
+}
+
+
+@dataclass
+class Job:
+    agreement: Agreement
+    effective: EffectiveObjective
+    scope: Scope
+
+    @property
+    def objective(self) -> Objective:
+        return self.effective.objective
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def plan_jobs(agreements: Iterable[Agreement], period: Period, now: datetime) -> list[Job]:
+    """One job per effective objective (own and inherited) whose period kind matches."""
+    default_tz = tenant_timezone()
+    agreements = list(agreements)
+    children = party_children_map()
+    services: dict[int, list[int]] = defaultdict(list)
+    for agreement_id, service_id in Agreement.services.through.objects.filter(
+        agreement__in=[a.pk for a in agreements]
+    ).values_list("agreement_id", "service_id"):
+        services[agreement_id].append(service_id)
+    effective_by_agreement = effective_objectives_many(agreements, period.first_day)
+    jobs: list[Job] = []
+    for agreement in agreements:
+        customers = np.array(
+            sorted(party_descendant_ids([agreement.customer_id], children=children)),
+            dtype=np.int64,
+        )
+        own_services = sorted(services[agreement.pk])
+        for effective in effective_by_agreement[agreement.pk]:
+            objective = effective.objective
+            if objective.period != period.kind:
+                continue
+            spec = calendar_spec(objective.calendar, default_tz)
+            start, end = period.bounds(spec.timezone)
+            if objective.service_id:
+                scope_services = np.array([objective.service_id], dtype=np.int64)
+            elif own_services:
+                scope_services = np.array(own_services, dtype=np.int64)
+            else:
+                scope_services = None  # an agreement without services looks at all of them
+            scope = Scope(
+                services=scope_services,
+                customers=customers,
+                priority=objective.priority or None,
+                start=_epoch(start),
+                end=_epoch(end),
+                spec=spec,
+                now=_epoch(now),
+            )
+            jobs.append(Job(agreement, effective, scope))
+    return jobs
+
+
+def service_union(jobs: list[Job]) -> list[int] | None:
+    """The services any of the jobs looks at (None: some job looks at all)."""
+    if any(job.scope.services is None for job in jobs):
+        return None
+    return sorted({int(s) for job in jobs for s in job.scope.services})
+
+
+def _window(jobs: list[Job]) -> tuple[datetime, datetime]:
+    return (
+        datetime.fromtimestamp(min(j.scope.start for j in jobs), UTC),
+        datetime.fromtimestamp(max(j.scope.end for j in jobs), UTC),
+    )
+
+
+def measure(jobs: list[Job], now: datetime) -> list[Measurement]:
+    """Attainment per job, loading each kind of data once for all jobs."""
+    ticket_jobs = [j for j in jobs if j.objective.metric in TICKET_METRICS]
+    outage_jobs = [j for j in jobs if j.objective.metric == Metric.AVAILABILITY]
+    tickets = outages = None
+    if ticket_jobs:
+        lo, hi = _window(ticket_jobs)
+        tickets = TicketData.load(
+            lo=lo,
+            hi=hi,
+            services=service_union(ticket_jobs),
+            now=_epoch(now),
+            priorities=[j.scope.priority for j in ticket_jobs if j.scope.priority],
+        )
+    if outage_jobs:
+        lo, hi = _window(outage_jobs)
+        outages = OutageData.load(lo=lo, hi=hi, services=service_union(outage_jobs))
+    return [_measure_one(job, tickets, outages) for job in jobs]
+
+
+def _measure_one(job: Job, tickets: TicketData | None, outages: OutageData | None) -> Measurement:
+    objective, scope = job.objective, job.scope
+    match objective.metric:
+        case Metric.AVAILABILITY:
+            return attainment.availability(outages, scope)
+        case Metric.RESPONSE_TIME:
+            return attainment.within_threshold(
+                tickets, scope, until="first_response", threshold=objective.threshold_seconds
+            )
+        case Metric.RESOLUTION_TIME:
+            return attainment.within_threshold(
+                tickets, scope, until="resolved", threshold=objective.threshold_seconds
+            )
+        case Metric.FIRST_CONTACT_RESOLUTION:
+            return attainment.first_contact_resolution(tickets, scope)
+        case Metric.CLOSURE_RATE:
+            return attainment.closure_rate(tickets, scope)
+        case Metric.TURNAROUND_TIME:
+            return attainment.turnaround(tickets, scope, aggregate=objective.aggregate)
+        case Metric.SAMPLE:
+            return attainment.sample_aggregate(
+                scope, metric=objective.sample_metric, aggregate=objective.aggregate
+            )
+    raise ValueError(f"unknown metric {objective.metric}")  # pragma: no cover
+
+
+def judge(objective: Objective, measurement: Measurement, period_over: bool) -> tuple[str, Any]:
+    """Status and margin (headroom: positive when better than the target)."""
+    if measurement.attained is None:
+        status = ResultStatus.PENDING if measurement.pending else ResultStatus.NO_DATA
+        return status, None
+    target = Fraction(objective.target)
+    attained = measurement.attained
+    exact = Fraction(attained) if isinstance(attained, float) else attained
+    margin = exact - target if objective.comparison == Comparison.GTE else target - exact
+    if not period_over:
+        return ResultStatus.PENDING, attainment.as_decimal(margin)
+    return (ResultStatus.MET if margin >= 0 else ResultStatus.MISSED, attainment.as_decimal(margin))
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    results: list[ComplianceResult]
+    adjustments: list[ComplianceAdjustment]
+
+
+@transaction.atomic
+def evaluate_period(
+    *,
+    agreements: Iterable[Agreement],
+    period: Period,
+    now: datetime | None = None,
+    acting_user: Any = None,
+) -> Evaluation:
+    """Evaluate and store the results of ``period`` for ``agreements``. Idempotent."""
+    now = now or timezone.now()
+    agreements = list(agreements)
+    jobs = plan_jobs(agreements, period, now)
+    measurements = measure(jobs, now) if jobs else []
+    computed = [_result(job, m, period, now) for job, m in zip(jobs, measurements, strict=True)]
+    existing = {
+        (r.agreement_id, r.key): r
+        for r in ComplianceResult.objects.filter(
+            agreement__in=[a.pk for a in agreements], period=period.label
+        )
+    }
+    writable, adjustments = [], []
+    for result in computed:
+        old = existing.get((result.agreement_id, result.key))
+        if old is not None and old.final:
+            if (old.attained, old.status) != (result.attained, result.status):
+                adjustments.append(_adjust(old, result, acting_user))
+            continue
+        writable.append(result)
+    ComplianceResult.objects.bulk_create(
+        writable,
+        update_conflicts=True,
+        unique_fields=["agreement", "key", "period"],
+        update_fields=[
+            "objective",
+            "revision",
+            "metric",
+            "period_start",
+            "period_end",
+            "target",
+            "comparison",
+            "attained",
+            "margin",
+            "status",
+            "data_points",
+            "detail",
+            "inherited",
+            "computed_at",
+        ],
+    )
+    keys = {(r.agreement_id, r.key) for r in computed}
+    stale = [r.pk for k, r in existing.items() if k not in keys and not r.final]
+    ComplianceResult.objects.filter(pk__in=stale).delete()  # objective no longer in force
+    results = list(
+        ComplianceResult.objects.filter(
+            agreement__in=[a.pk for a in agreements], period=period.label
+        ).select_related("objective")
+    )
+    return Evaluation(results, adjustments)
+
+
+def _result(job: Job, measurement: Measurement, period: Period, now: datetime) -> ComplianceResult:
+    objective = job.objective
+    period_over = _epoch(now) >= job.scope.end
+    status, margin = judge(objective, measurement, period_over)
+    return ComplianceResult(
+        agreement=job.agreement,
+        objective=objective,
+        revision=job.effective.revision,
+        key=objective.key,
+        metric=objective.metric,
+        period=period.label,
+        period_start=datetime.fromtimestamp(job.scope.start, UTC),
+        period_end=datetime.fromtimestamp(job.scope.end, UTC),
+        target=objective.target,
+        comparison=objective.comparison,
+        attained=attainment.as_decimal(measurement.attained),
+        margin=margin,
+        status=status,
+        data_points=measurement.data_points,
+        detail={
+            **measurement.detail,
+            "pending": measurement.pending,
+            "calendar": objective.calendar.name if objective.calendar_id else "24×7",
+            "timezone": job.scope.spec.timezone,
+            "source_agreement": job.effective.agreement.reference,
+        },
+        inherited=job.effective.inherited,
+        computed_at=now,
+    )
+
+
+def _adjust(old: ComplianceResult, new: ComplianceResult, acting_user: Any) -> ComplianceAdjustment:
+    user = acting_user if getattr(acting_user, "is_authenticated", False) else None
+    already = ComplianceAdjustment.objects.filter(
+        result=old, new_attained=new.attained, new_status=new.status
+    ).first()
+    if already:
+        return already
+    return ComplianceAdjustment.objects.create(
+        result=old,
+        old_attained=old.attained,
+        new_attained=new.attained,
+        old_status=old.status,
+        new_status=new.status,
+        created_by=user,
+        reason="Re-evaluation after the period was closed (e.g. an exclusion or late data).",
+    )

@@ -1,0 +1,46 @@
+"""Money: amounts in ``Decimal``, rounded half-up to the currency's minor unit (DESIGN §3).
+
+Every amount the product shows or stores goes through ``money_round``; text for
+people through ``format_money``. See ``apps.core.currencies`` for the units.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from apps.core.currencies import MINOR_UNITS
+
+
+def minor_unit_exponent(currency: str) -> Decimal:
+    """Decimal("0.01") for EUR, Decimal("1") for JPY, Decimal("0.001") for KWD."""
+    try:
+        digits = MINOR_UNITS[currency]
+    except KeyError:
+        raise ValueError(f"Unknown currency '{currency}'.") from None
+    return Decimal(1).scaleb(-digits)
+
+
+def money_round(value: Decimal, currency: str) -> Decimal:
+    """Round half-up to the currency's minor unit."""
+    return value.quantize(minor_unit_exponent(currency), rounding=ROUND_HALF_UP)
+
+
+def money_text(value: Decimal, currency: str) -> str:
+    """The rounded amount as plain text with exactly the minor-unit digits: "125.00"."""
+    return str(money_round(value, currency))
+
+
+def format_money(value: Decimal, currency: str) -> str:
+    """The rounded amount with its currency code: "125.00 EUR"."""
+    return f"{money_text(value, currency)} {currency}"
+
+
+def format_percent(value: Decimal) -> str:
+    """A percentage without trailing zeros: "12.5 %"."""
+    return f"{value.normalize():f} %"
+
+
+def has_minor_unit_digits(value: Decimal, currency: str) -> bool:
+    """Does ``value`` fit the currency's minor unit (no more decimals than it has)?"""
+    exponent = value.normalize().as_tuple().exponent
+    return not isinstance(exponent, int) or -exponent <= MINOR_UNITS.get(currency, 2)

@@ -1,0 +1,502 @@
+"""Demo domain data for the 'demo' tenant: Northwind Hosting and its customers.
+
+Idempotent: every object is looked up by its natural key first. Run through
+``manage.py seed_demo`` (apps.demo.seed).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.contrib.auth import get_user_model
+
+from apps.agreements.models import Agreement, Service, Tier
+from apps.agreements.services import agreement_save, service_save
+from apps.calendars.models import Calendar
+from apps.calendars.services import calendar_save
+from apps.parties.models import Contact, ContactRole, Membership, Party, PartyKind
+from apps.parties.services import (
+    contact_save,
+    membership_grant,
+    party_save,
+    provider_staff_group_ensure,
+)
+from apps.revisions.models import Metric, Revision
+from apps.revisions.services import (
+    credit_tier_save,
+    objective_save,
+    revision_accept,
+    revision_approve,
+    revision_create,
+    revision_new_draft,
+    revision_update,
+)
+
+H = 3600
+WEEKDAYS = range(5)
+
+
+def _party(name: str, kind: str, actor: Any, parent: Party | None = None) -> Party:
+    return Party.objects.filter(name=name).first() or party_save(
+        acting_user=actor, name=name, kind=kind, parent=parent
+    )
+
+
+def _calendar(name: str, actor: Any, **data: Any) -> Calendar:
+    return Calendar.objects.filter(name=name).first() or calendar_save(
+        acting_user=actor, name=name, **data
+    )
+
+
+def _service(name: str, description: str, actor: Any) -> Service:
+    return Service.objects.filter(name=name).first() or service_save(
+        acting_user=actor, name=name, description=description
+    )
+
+
+def _sections(customer: str, services: str, extra: str = "") -> dict[str, str]:
+    return {
+        "overview": (
+            f"This agreement sets out the services Northwind Hosting provides to {customer}, "
+            "the levels at which they are delivered, how they are measured and what happens "
+            f"when a level is missed.{extra}"
+        ),
+        "services": (
+            f"Covered: {services}.\nExcluded: planned maintenance announced five business days "
+            "ahead (Sundays 02:00–06:00 CET), incidents caused by the customer's own changes, "
+            "and third-party outages outside Northwind's control."
+        ),
+        "provider_responsibilities": (
+            "Northwind monitors the services around the clock, answers tickets within the "
+            "response times below, keeps the customer informed at least every four business "
+            "hours on priority 1 incidents, and publishes a monthly service report."
+        ),
+        "customer_responsibilities": (
+            f"{customer} names two technical contacts, reports incidents through the service "
+            "desk portal or API with a priority, and answers requests for information within "
+            "one business day (the SLA clock pauses while Northwind waits for an answer)."
+        ),
+        "escalation": (
+            "Level 1: service desk. Level 2 (after 2 business hours on P1): duty manager. "
+            "Level 3 (after 4 business hours on P1): head of operations, who informs the "
+            "customer's escalation contact."
+        ),
+        "remedies": (
+            "A missed objective earns a service credit as a percentage of the monthly fee, per "
+            "the credit tiers of this revision, capped per month. Credits are the customer's "
+            "sole remedy for a missed service level."
+        ),
+        "indemnification": (
+            "Each party indemnifies the other against third-party claims arising from its "
+            "breach of data-protection law; liability is otherwise limited to twelve months' fees."
+        ),
+        "reporting": (
+            "A compliance report per objective is available in the portal at all times and "
+            "e-mailed to the report recipients on the 3rd business day of each month."
+        ),
+        "review": (
+            "Both parties review this agreement at the cadence shown on the agreement and "
+            "whenever the services change materially."
+        ),
+    }
+
+
+def _agreement(reference: str, actor: Any, **data: Any) -> Agreement:
+    existing = Agreement.objects.filter(reference=reference).first()
+    if existing:
+        return existing
+    return agreement_save(acting_user=actor, reference=reference, **data)
+
+
+def _make_binding(revision: Revision, manager: Any, customer_manager: Any) -> None:
+    revision_approve(revision=revision, acting_user=manager)
+    if revision.agreement.requires_acceptance:
+        revision_accept(revision=revision, acting_user=customer_manager)
+
+
+def _first_revision(
+    agreement: Agreement,
+    manager: Any,
+    customer_manager: Any,
+    *,
+    summary: str,
+    sections: dict[str, str],
+    objectives: list[dict[str, Any]],
+    tiers: list[dict[str, Any]],
+    effective_from: date = date(2025, 10, 1),
+    binding: bool = True,
+) -> Revision:
+    existing = agreement.revisions.order_by("number").first()
+    if existing:
+        return existing
+    revision = revision_create(
+        agreement=agreement,
+        acting_user=manager,
+        effective_from=effective_from,
+        summary=summary,
+        sections=sections,
+        credit_cap_percent=Decimal("30"),
+    )
+    by_key = {}
+    for spec in objectives:
+        by_key[spec["key"]] = objective_save(acting_user=manager, revision=revision, **spec)
+    for spec in tiers:
+        objective = by_key.get(spec.pop("objective", None))
+        credit_tier_save(acting_user=manager, revision=revision, objective=objective, **spec)
+    if binding:
+        _make_binding(revision, manager, customer_manager)
+        # The demo agreements were signed before their term began, not today.
+        agreement.signed_on = agreement.term_start - timedelta(days=12)
+        agreement.next_review_on = agreement.default_next_review()
+        while agreement.next_review_on < date.today():
+            agreement.next_review_on += relativedelta(months=agreement.review_every_months)
+        agreement.save(update_fields=["signed_on", "next_review_on"])
+    return revision
+
+
+STANDARD_TIERS = [
+    {"below": Decimal("99.9"), "percent": Decimal("5")},
+    {"below": Decimal("99.5"), "percent": Decimal("10")},
+    {"below": Decimal("99.0"), "percent": Decimal("25")},
+]
+
+
+def seed(*, tenant: Any, password: str) -> None:
+    users = get_user_model().objects
+    admin = users.get(username="admin")
+    manager, alice, bob, dora = (users.get(username=n) for n in ("manager", "alice", "bob", "dora"))
+
+    manager.groups.add(provider_staff_group_ensure())
+    northwind = _party("Northwind Hosting", PartyKind.PROVIDER, admin)
+    finance = _party("Finance", PartyKind.INTERNAL, admin, parent=northwind)
+    globex = _party("Globex Corporation", PartyKind.CUSTOMER, admin)
+    globex_de = _party("Globex Germany GmbH", PartyKind.CUSTOMER, admin, parent=globex)
+    initech = _party("Initech", PartyKind.CUSTOMER, admin)
+    for user, party, role in [
+        (manager, northwind, "manager"),
+        (alice, globex, "manager"),
+        (bob, initech, "manager"),
+        (dora, finance, "manager"),
+    ]:
+        if not Membership.objects.filter(user=user, party=party).exists():
+            membership_grant(user=user, party=party, role=role, acting_user=admin)
+    if not Contact.objects.filter(party=globex).exists():
+        contact_save(
+            acting_user=admin,
+            party=globex,
+            name="Alice Andersen",
+            email="alice@globex.example",
+            role=ContactRole.REPORT_RECIPIENT,
+        )
+        contact_save(
+            acting_user=admin,
+            party=globex,
+            name="Gert Globex",
+            email="escalation@globex.example",
+            role=ContactRole.ESCALATION,
+            escalation_level=1,
+        )
+        contact_save(
+            acting_user=admin,
+            party=initech,
+            name="Bob Brown",
+            email="bob@initech.example",
+            role=ContactRole.REPORT_RECIPIENT,
+        )
+
+    berlin = _calendar(
+        "Berlin office hours",
+        admin,
+        timezone="Europe/Berlin",
+        holiday_country="DE",
+        holiday_subdivision="BE",
+        working_hours=[(d, 8 * 60, 18 * 60) for d in WEEKDAYS],
+        holidays=[
+            (date(2025, 12, 24), "Christmas Eve (company holiday)"),
+            (date(2025, 12, 31), "New Year's Eve (company holiday)"),
+            (date(2026, 12, 24), "Christmas Eve (company holiday)"),
+            (date(2026, 12, 31), "New Year's Eve (company holiday)"),
+        ],
+    )
+    new_york = _calendar(
+        "New York business hours",
+        admin,
+        timezone="America/New_York",
+        holiday_country="US",
+        holiday_subdivision="NY",
+        working_hours=[(d, 9 * 60, 17 * 60) for d in WEEKDAYS],
+    )
+    prime = _calendar(
+        "Berlin prime time",
+        admin,
+        timezone="Europe/Berlin",
+        working_hours=[(d, 7 * 60, 22 * 60) for d in range(6)],
+    )
+    always = _calendar("24×7 (UTC)", admin, timezone="UTC")
+
+    k8s = _service("Managed Kubernetes", "Production Kubernetes clusters in Frankfurt.", admin)
+    hosting = _service("Web Hosting", "Managed web servers and CDN.", admin)
+    desk = _service("Service Desk", "24×7 ticket handling, P1 hotline.", admin)
+    erp = _service("ERP Hosting", "The internal SAP landscape.", admin)
+
+    corp = _agreement(
+        "NW-GLOBEX-CORP",
+        admin,
+        title="Globex group — corporate SLA",
+        provider=northwind,
+        customer=globex,
+        tier=Tier.CORPORATE,
+        term_start=date(2025, 10, 1),
+        monthly_fee=Decimal("0.00"),
+        currency="EUR",
+        services=[desk],
+        review_every_months=24,
+    )
+    _first_revision(
+        corp,
+        manager,
+        alice,
+        summary="Group-wide service desk and availability levels.",
+        sections=_sections(
+            "the Globex group", "the Northwind service desk for all Globex companies"
+        ),
+        objectives=[
+            {
+                "key": "desk_response",
+                "name": "Service desk first response",
+                "metric": Metric.RESPONSE_TIME,
+                "target": Decimal("90"),
+                "threshold_seconds": 1 * H,
+                "calendar": berlin,
+                "service": desk,
+            },
+            {
+                "key": "availability",
+                "name": "Monthly availability",
+                "metric": Metric.AVAILABILITY,
+                "target": Decimal("99.5"),
+                "calendar": always,
+            },
+        ],
+        tiers=[{"below": Decimal("99.5"), "percent": Decimal("5")}],
+    )
+    globex_de_sla = _agreement(
+        "NW-GLOBEX-DE",
+        admin,
+        title="Globex Germany — customer SLA",
+        provider=northwind,
+        customer=globex_de,
+        tier=Tier.CUSTOMER,
+        parent=corp,
+        term_start=date(2025, 10, 1),
+        monthly_fee=Decimal("12000.00"),
+        currency="EUR",
+        services=[hosting, desk],
+        review_every_months=12,
+    )
+    rev1 = _first_revision(
+        globex_de_sla,
+        manager,
+        alice,
+        summary="Initial customer SLA for Globex Germany.",
+        sections=_sections("Globex Germany GmbH", "web hosting and the service desk"),
+        objectives=[
+            {
+                "key": "availability",
+                "name": "Web hosting availability",
+                "metric": Metric.AVAILABILITY,
+                "target": Decimal("99.9"),
+                "calendar": always,
+                "service": hosting,
+            },
+            {
+                "key": "p1_resolution",
+                "name": "P1 resolution within 4 business hours",
+                "metric": Metric.RESOLUTION_TIME,
+                "target": Decimal("95"),
+                "threshold_seconds": 4 * H,
+                "calendar": berlin,
+                "priority": "P1",
+            },
+            {
+                "key": "closure_rate",
+                "name": "Tickets closed in the month",
+                "metric": Metric.CLOSURE_RATE,
+                "target": Decimal("90"),
+            },
+        ],
+        tiers=[{"objective": "availability", **t} for t in STANDARD_TIERS]
+        + [{"below": Decimal("95"), "percent": Decimal("5")}],
+    )
+    if globex_de_sla.revisions.count() == 1:
+        rev2 = revision_new_draft(
+            revision=rev1, acting_user=manager, effective_from=date(2026, 6, 1)
+        )
+        sections = _sections(
+            "Globex Germany GmbH",
+            "web hosting and the service desk",
+            " Revision 2 raises the availability commitment after the move "
+            "to the second data centre.",
+        )
+        revision_update(
+            revision=rev2,
+            acting_user=manager,
+            sections=sections,
+            summary="Availability 99.9 → 99.95 %; P1 resolution tightened.",
+        )
+        for objective in rev2.objectives.all():
+            if objective.key == "availability":
+                objective_save(objective=objective, acting_user=manager, target=Decimal("99.95"))
+            if objective.key == "p1_resolution":
+                objective_save(objective=objective, acting_user=manager, target=Decimal("97"))
+        _make_binding(rev2, manager, alice)
+        rev3 = revision_new_draft(
+            revision=rev2, acting_user=manager, effective_from=date(2027, 1, 1)
+        )
+        revision_update(
+            revision=rev3,
+            acting_user=manager,
+            summary="Draft: add first-contact resolution for 2027.",
+        )
+        objective_save(
+            acting_user=manager,
+            revision=rev3,
+            key="fcr",
+            name="First-contact resolution",
+            metric=Metric.FIRST_CONTACT_RESOLUTION,
+            target=Decimal("70"),
+        )
+
+    k8s_sla = _agreement(
+        "NW-GLOBEX-DE-K8S",
+        admin,
+        title="Globex Germany — Managed Kubernetes",
+        provider=northwind,
+        customer=globex_de,
+        tier=Tier.SERVICE,
+        parent=globex_de_sla,
+        term_start=date(2025, 10, 1),
+        monthly_fee=Decimal("8000.00"),
+        currency="EUR",
+        services=[k8s],
+        review_every_months=6,
+    )
+    _first_revision(
+        k8s_sla,
+        manager,
+        alice,
+        summary="Kubernetes platform levels.",
+        sections=_sections("Globex Germany GmbH", "the managed Kubernetes platform"),
+        objectives=[
+            {
+                "key": "availability",
+                "name": "Kubernetes API availability",
+                "metric": Metric.AVAILABILITY,
+                "target": Decimal("99.95"),
+                "calendar": always,
+                "service": k8s,
+            },
+            {
+                "key": "api_latency_p95",
+                "name": "API latency (p95)",
+                "metric": Metric.SAMPLE,
+                "target": Decimal("250"),
+                "comparison": "lte",
+                "aggregate": "p95",
+                "sample_metric": "latency_ms",
+                "service": k8s,
+            },
+        ],
+        tiers=[{"objective": "availability", **t} for t in STANDARD_TIERS],
+    )
+    initech_sla = _agreement(
+        "NW-INITECH",
+        admin,
+        title="Initech — customer SLA",
+        provider=northwind,
+        customer=initech,
+        tier=Tier.CUSTOMER,
+        term_start=date(2025, 10, 1),
+        monthly_fee=Decimal("5000.00"),
+        currency="USD",
+        services=[hosting, desk],
+        review_every_months=12,
+    )
+    _first_revision(
+        initech_sla,
+        manager,
+        bob,
+        summary="Initial SLA for Initech (New York).",
+        sections=_sections("Initech", "web hosting and the service desk (New York hours)"),
+        objectives=[
+            {
+                "key": "response",
+                "name": "First response within 2 business hours",
+                "metric": Metric.RESPONSE_TIME,
+                "target": Decimal("90"),
+                "threshold_seconds": 2 * H,
+                "calendar": new_york,
+            },
+            {
+                "key": "fcr",
+                "name": "First-contact resolution",
+                "metric": Metric.FIRST_CONTACT_RESOLUTION,
+                "target": Decimal("70"),
+            },
+            {
+                "key": "availability",
+                "name": "Web hosting availability (prime time)",
+                "metric": Metric.AVAILABILITY,
+                "target": Decimal("99.9"),
+                "calendar": prime,
+                "service": hosting,
+            },
+        ],
+        # Availability has its own schedule; any other missed objective earns 5 %.
+        tiers=[{"objective": "availability", **t} for t in STANDARD_TIERS]
+        + [{"below": Decimal("100"), "percent": Decimal("5")}],
+    )
+    erp_sla = _agreement(
+        "NW-FIN-ERP",
+        admin,
+        title="ERP hosting for Finance (internal)",
+        provider=northwind,
+        customer=finance,
+        tier=Tier.SERVICE,
+        term_start=date(2025, 10, 1),
+        monthly_fee=Decimal("2000.00"),
+        currency="EUR",
+        services=[erp],
+        requires_acceptance=False,
+        review_every_months=12,
+    )
+    _first_revision(
+        erp_sla,
+        manager,
+        dora,
+        summary="Internal ERP hosting levels.",
+        sections=_sections("the Finance department", "the SAP ERP landscape"),
+        objectives=[
+            {
+                "key": "availability",
+                "name": "ERP availability in office hours",
+                "metric": Metric.AVAILABILITY,
+                "target": Decimal("99.5"),
+                "calendar": berlin,
+                "service": erp,
+            },
+            {
+                "key": "po_turnaround",
+                "name": "Purchase-order turnaround (p90)",
+                "metric": Metric.TURNAROUND_TIME,
+                "target": Decimal(str(16 * H)),
+                "comparison": "lte",
+                "aggregate": "p90",
+                "calendar": berlin,
+            },
+        ],
+        tiers=[],
+    )

@@ -1,7 +1,0 @@
-from django.apps import AppConfig
-
-
-class MetricsConfig(AppConfig):
-    name = "apps.metrics"
-    label = "metrics"
-    verbose_name = "Measurements and objectives"
