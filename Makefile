@@ -11,12 +11,12 @@ PROD_ENV := DJANGO_SETTINGS_MODULE=config.settings.production \
 	DATABASE_URL=postgres://lint@127.0.0.1:1/lint REDIS_URL=redis://127.0.0.1:1/0
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run test test-fast lint format bench lock clean
+.PHONY: help install system-run system-test run test test-fast lint format bench lock clean
 
 help:
 	@echo "make run      install, start servers, migrate, seed demo, run web + worker + beat"
 	@echo "make test     install, then the whole test suite"
-	@echo "make lint     ruff, Django checks, migrations check, check --deploy"
+	@echo "make lint     ruff, mypy, Django checks, migrations check, check --deploy"
 	@echo "make bench    benchmarks; figures go to docs/PERFORMANCE.md"
 
 $(STAMP): requirements.lock
@@ -27,18 +27,34 @@ $(STAMP): requirements.lock
 
 install: $(STAMP)
 
-run: install
+run: install system-run
 	$(BIN)/python manage.py runstack
 
-# Browser tests drive Debian's chromium; install it when missing and we may (root + apt),
-# otherwise those tests are skipped with a reason.
-browser:
-	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1 || \
-		{ echo "Installing Debian's chromium for the browser tests"; \
-		  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-		  || echo "chromium could not be installed: browser tests will be skipped"; }
+# System libraries from Debian, installed when missing and we may (root + apt):
+# Pango for WeasyPrint's PDF reports (make run and make test), chromium for the
+# browser tests (make test; they are skipped with a reason without it).
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0
+TEST_PACKAGES := $(RUN_PACKAGES) chromium
+define ensure_debian_packages
+	@missing=""; for pkg in $(1); do \
+		dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "ok installed" || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian packages:$$missing"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+			|| echo "could not install$$missing: PDF reports or browser tests may not work"; \
+		else echo "missing Debian packages:$$missing (install them as root)"; fi; \
+	fi
+endef
 
-test: install browser
+system-run:
+	$(call ensure_debian_packages,$(RUN_PACKAGES))
+
+system-test:
+	$(call ensure_debian_packages,$(TEST_PACKAGES))
+
+test: install system-test
 	$(BIN)/python -m pytest --create-db $(PYTEST_ARGS)
 
 test-fast: install
@@ -47,6 +63,7 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/mypy
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(PROD_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING

@@ -76,7 +76,7 @@ def _write(sections: dict[str, str], header: str) -> None:
         block = f"<!-- bench:{name} -->\n{body.strip()}\n\n_{header}_\n<!-- /bench:{name} -->"
         pattern = re.compile(rf"<!-- bench:{name} -->.*?<!-- /bench:{name} -->", re.S)
         if pattern.search(text):
-            text = pattern.sub(lambda _match, block=block: block, text)
+            text = pattern.sub(block.replace("\\", "\\\\"), text)
         else:
             text += "\n" + block + "\n"
     DOC.write_text(text)

@@ -7,6 +7,7 @@ import statistics
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 from django_tenants.utils import schema_context
@@ -142,7 +143,7 @@ FROM (SELECT g, floor(random() * %(agreements)s)::int AS w,
 
 def _load_measurements(service_ids: list[int], customer_ids: list[int]) -> None:
     """Generated in PostgreSQL (seeded, so every run measures the same data)."""
-    params = {
+    params: dict[str, Any] = {
         "services": service_ids,
         "customers": customer_ids,
         "agreements": AGREEMENTS,
@@ -195,7 +196,7 @@ def run() -> str:
                 evaluation = evaluate_period(agreements=agreements, period=MONTH, now=now)
                 whole.append(time.perf_counter() - started)
             results = len(evaluation.results)
-            statuses = {}
+            statuses: dict[str, int] = {}
             for result in evaluation.results:
                 statuses[result.status] = statuses.get(result.status, 0) + 1
     finally:

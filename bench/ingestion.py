@@ -170,9 +170,10 @@ def _rate(seconds: list[float]) -> tuple[float, float, float]:
 def _drop_tenant() -> None:
     from django.db import connection
 
+    from apps.core.tenancy import use_public_schema
     from apps.tenants.models import Tenant
 
-    connection.set_schema_to_public()
+    use_public_schema()
     Tenant.objects.filter(schema_name=SLUG).delete()
     with connection.cursor() as cursor:
         cursor.execute(f'DROP SCHEMA IF EXISTS "{SLUG}" CASCADE')

@@ -18,8 +18,11 @@ import atexit
 import json
 import logging
 import os
+import signal
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +74,6 @@ def redis_url() -> str:
 
 
 def _live_pids(path: Path) -> set[int]:
-    import psutil
-
     try:
         pids = set(json.loads(path.read_text()))
     except (FileNotFoundError, ValueError):
@@ -107,10 +108,6 @@ def _hold_redis(folder: Path, server: Any) -> None:
 
 def _stop_redis(server: Any) -> None:
     """SIGTERM the embedded redis-server (a clean shutdown that saves the dataset)."""
-    import signal
-
-    import psutil
-
     pid = getattr(server, "pid", None)
     if not pid:
         return

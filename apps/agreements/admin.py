@@ -70,7 +70,7 @@ class AgreementAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="revisions", ordering="revision_total")
     def revisions(self, agreement: Agreement) -> int:
-        return agreement.revision_total
+        return int(getattr(agreement, "revision_total", 0))
 
     @admin.display(description="age since signing")
     def age(self, agreement: Agreement) -> str:

@@ -37,7 +37,7 @@ class ServiceViewSet(ScopedModelViewSet):
 class AgreementSerializer(ServiceSerializer):
     provider = serializers.PrimaryKeyRelatedField(queryset=Party.objects.all())
     customer = serializers.PrimaryKeyRelatedField(queryset=Party.objects.all())
-    parent = serializers.PrimaryKeyRelatedField(
+    parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]  # see PartySerializer
         queryset=Agreement.objects.all(), allow_null=True, required=False
     )
     services = serializers.PrimaryKeyRelatedField(

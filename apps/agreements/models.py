@@ -161,12 +161,12 @@ class Agreement(models.Model):
             raise ValidationError(errors)
 
     def _clean_parent(self) -> dict[str, str]:
-        if self.parent_id is None:  # a stand-alone agreement at any tier is fine
-            return {}
         parent = self.parent
+        if parent is None:  # a stand-alone agreement at any tier is fine
+            return {}
         if self.pk is not None and parent.pk == self.pk:
             return {"parent": "An agreement cannot be its own parent."}
-        if TIER_DEPTH[parent.tier] >= TIER_DEPTH[self.tier]:
+        if TIER_DEPTH[Tier(parent.tier)] >= TIER_DEPTH[Tier(self.tier)]:
             return {
                 "parent": f"A {self.get_tier_display().lower()} agreement must sit under a "
                 "higher tier (corporate → customer → service)."

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import permissions, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -15,10 +17,13 @@ from apps.core.api import ScopedModelViewSet, ServiceSerializer
 from apps.core.timestamps import AwareDateTimeField
 
 
-class TimeOfDayField(serializers.CharField):
+@extend_schema_field(
+    {"type": "string", "pattern": "^([01][0-9]|2[0-4]):[0-5][0-9]$", "example": "08:00"}
+)
+class TimeOfDayField(serializers.Field):
     """'HH:MM' <-> minutes after midnight; '24:00' ends a day."""
 
-    def to_internal_value(self, data) -> int:
+    def to_internal_value(self, data: Any) -> int:
         try:
             return parse_minutes(str(data))
         except ValueError as exc:

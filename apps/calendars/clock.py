@@ -86,7 +86,9 @@ def epoch(moment: datetime) -> int:
 
 
 def _offset(zone: ZoneInfo, instant: int) -> int:
-    return datetime.fromtimestamp(instant, zone).utcoffset() // _SECOND
+    offset = datetime.fromtimestamp(instant, zone).utcoffset()
+    assert offset is not None  # an aware datetime from a ZoneInfo always has one
+    return offset // _SECOND
 
 
 @lru_cache(maxsize=512)

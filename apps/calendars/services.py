@@ -73,8 +73,8 @@ def calendar_save(
                 acting_user,
             )
     if holidays is not None:
-        for old in calendar.holidays.all():
-            delete_as(old, acting_user)
+        for holiday in calendar.holidays.all():
+            delete_as(holiday, acting_user)
         for day, name in holidays:
             save_as(CalendarHoliday(calendar=calendar, date=day, name=name), acting_user)
     if not is_new:

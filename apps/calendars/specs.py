@@ -5,10 +5,9 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
-from django.db import connection
-
 from apps.calendars.clock import CalendarSpec, WorkingTimeTable, table_for
 from apps.calendars.models import Calendar
+from apps.core.tenancy import current_schema
 
 # Public holidays are expanded for this span of years (the `holidays` package
 # computes them; a calendar's spec is built once per version per process).
@@ -26,7 +25,7 @@ def calendar_spec(calendar: Calendar | None, default_timezone: str) -> CalendarS
     """
     if calendar is None:
         return CalendarSpec(timezone=default_timezone)
-    key = (connection.schema_name, calendar.pk, calendar.version)
+    key = (current_schema(), calendar.pk, calendar.version)
     with _LOCK:
         spec = _SPECS.get(key)
     if spec is not None:

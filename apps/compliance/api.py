@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import timedelta
+from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -26,9 +27,15 @@ MAX_HORIZON = 90 * 86400
 
 
 class ComplianceResultSerializer(serializers.ModelSerializer):
-    objective = serializers.PrimaryKeyRelatedField(read_only=True)
-    revision = serializers.PrimaryKeyRelatedField(read_only=True)
-    agreement = serializers.PrimaryKeyRelatedField(read_only=True)
+    objective: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
+    revision: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
+    agreement: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
     revision_number = serializers.IntegerField(source="revision.number", read_only=True)
 
     class Meta:

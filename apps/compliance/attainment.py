@@ -20,6 +20,7 @@ from apps.calendars.clock import CalendarSpec, merge_intervals
 from apps.calendars.specs import clock_table
 from apps.compliance.loaders import NULL, OutageData, TicketData
 from apps.measurements.models import Sample
+from apps.measurements.scoping import MeasurementScope
 
 PERCENTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
 
@@ -34,10 +35,14 @@ class Measurement:
 
 @dataclass
 class Scope:
-    """What one objective of one agreement looks at in one period."""
+    """What one objective of one agreement looks at in one period.
 
+    ``measurements`` is the scoping rule (apps.measurements.scoping); ``services``
+    are its services as an array for slicing rows by service (None: all rows).
+    """
+
+    measurements: MeasurementScope
     services: np.ndarray | None
-    customers: np.ndarray  # the agreement's customer and its descendants
     priority: str | None
     start: int  # period bounds, epoch seconds, in the objective's timezone
     end: int
@@ -45,15 +50,12 @@ class Scope:
     now: int
 
 
-def _customer_ok(customer: np.ndarray, scope: Scope) -> np.ndarray:
-    return (customer == NULL) | np.isin(customer, scope.customers)
-
-
 def ticket_rows(data: TicketData, scope: Scope, *, by: str = "opened") -> np.ndarray:
     """Rows in scope whose ``by`` timestamp ("opened" | "closed") falls in the period."""
     rows = data.rows_for(scope.services)
     stamp = (data.opened if by == "opened" else data.closed)[rows]
-    keep = (stamp >= scope.start) & (stamp < scope.end) & _customer_ok(data.customer[rows], scope)
+    in_scope = scope.measurements.mask(data.customer[rows], data.service[rows])
+    keep = (stamp >= scope.start) & (stamp < scope.end) & in_scope
     if scope.priority:
         keep &= data.priority[rows] == scope.priority
     return rows[keep]
@@ -136,7 +138,7 @@ def availability(outages: OutageData, scope: Scope) -> Measurement:
     if window == 0:
         return Measurement(None, 0, detail={"reason": "no working time in the service window"})
     rows = outages.rows_for(scope.services)
-    rows = rows[_customer_ok(outages.customer[rows], scope)]
+    rows = rows[scope.measurements.mask(outages.customer[rows], outages.service[rows])]
     starts = np.maximum(outages.start[rows], scope.start)
     ends = np.where(outages.end[rows] == NULL, scope.now, outages.end[rows])
     ends = np.minimum(ends, window_end)
@@ -161,25 +163,19 @@ SELECT count(*), avg(value), min(value), max(value), sum(value),
        percentile_cont(0.99) WITHIN GROUP (ORDER BY value)
 FROM {table}
 WHERE metric = %(metric)s AND at >= %(lo)s AND at < %(hi)s
-  AND (customer_id IS NULL OR customer_id = ANY(%(customers)s)) AND {scope}
+  AND {scope}
 """
 _SAMPLE_COLUMNS = ("count", "mean", "min", "max", "sum", "p50", "p90", "p95", "p99")
 
 
 def sample_aggregate(scope: Scope, *, metric: str, aggregate: str) -> Measurement:
     """mean/min/max/sum/count/p50…p99 of a custom metric, aggregated in PostgreSQL."""
-    params = {
-        "metric": metric,
-        "lo": datetime.fromtimestamp(scope.start, UTC),
-        "hi": datetime.fromtimestamp(min(scope.end, scope.now), UTC),
-        "customers": [int(c) for c in scope.customers],
-    }
-    where = "TRUE"
-    if scope.services is not None:
-        where, params["services"] = (
-            "service_id = ANY(%(services)s)",
-            [int(s) for s in scope.services],
-        )
+    where, params = scope.measurements.sql()
+    params.update(
+        metric=metric,
+        lo=datetime.fromtimestamp(scope.start, UTC),
+        hi=datetime.fromtimestamp(min(scope.end, scope.now), UTC),
+    )
     with connection.cursor() as cursor:
         cursor.execute(_SAMPLE_SQL.format(table=Sample._meta.db_table, scope=where), params)
         values = dict(zip(_SAMPLE_COLUMNS, cursor.fetchone(), strict=True))

@@ -11,7 +11,6 @@ instead of rewriting them.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +28,7 @@ from apps.compliance import attainment
 from apps.compliance.attainment import Measurement, Scope
 from apps.compliance.loaders import OutageData, TicketData
 from apps.compliance.models import ComplianceAdjustment, ComplianceResult, ResultStatus
-from apps.parties.selectors import party_children_map, party_descendant_ids
+from apps.measurements.scoping import agreement_reach
 from apps.revisions.models import Comparison, Metric, Objective
 from apps.revisions.selectors import EffectiveObjective, effective_objectives_many
 from apps.tenants.selectors import tenant_timezone
@@ -62,35 +61,21 @@ def plan_jobs(agreements: Iterable[Agreement], period: Period, now: datetime) ->
     """One job per effective objective (own and inherited) whose period kind matches."""
     default_tz = tenant_timezone()
     agreements = list(agreements)
-    children = party_children_map()
-    services: dict[int, list[int]] = defaultdict(list)
-    for agreement_id, service_id in Agreement.services.through.objects.filter(
-        agreement__in=[a.pk for a in agreements]
-    ).values_list("agreement_id", "service_id"):
-        services[agreement_id].append(service_id)
+    reach = agreement_reach(agreements)
     effective_by_agreement = effective_objectives_many(agreements, period.first_day)
     jobs: list[Job] = []
     for agreement in agreements:
-        customers = np.array(
-            sorted(party_descendant_ids([agreement.customer_id], children=children)),
-            dtype=np.int64,
-        )
-        own_services = sorted(services[agreement.pk])
         for effective in effective_by_agreement[agreement.pk]:
             objective = effective.objective
             if objective.period != period.kind:
                 continue
             spec = calendar_spec(objective.calendar, default_tz)
             start, end = period.bounds(spec.timezone)
-            if objective.service_id:
-                scope_services = np.array([objective.service_id], dtype=np.int64)
-            elif own_services:
-                scope_services = np.array(own_services, dtype=np.int64)
-            else:
-                scope_services = None  # an agreement without services looks at all of them
+            measurements = reach[agreement.pk].scope(objective.service_id)
+            services = measurements.services
             scope = Scope(
-                services=scope_services,
-                customers=customers,
+                measurements=measurements,
+                services=None if services is None else np.array(sorted(services), np.int64),
                 priority=objective.priority or None,
                 start=_epoch(start),
                 end=_epoch(end),
@@ -105,7 +90,9 @@ def service_union(jobs: list[Job]) -> list[int] | None:
     """The services any of the jobs looks at (None: some job looks at all)."""
     if any(job.scope.services is None for job in jobs):
         return None
-    return sorted({int(s) for job in jobs for s in job.scope.services})
+    return sorted(
+        {int(s) for job in jobs if job.scope.services is not None for s in job.scope.services}
+    )
 
 
 def _window(jobs: list[Job]) -> tuple[datetime, datetime]:
@@ -136,28 +123,31 @@ def measure(jobs: list[Job], now: datetime) -> list[Measurement]:
 
 
 def _measure_one(job: Job, tickets: TicketData | None, outages: OutageData | None) -> Measurement:
+    """The objective's rules (Objective.clean) guarantee the terms each metric needs."""
     objective, scope = job.objective, job.scope
+    if objective.metric == Metric.AVAILABILITY:
+        assert outages is not None  # loaded for every availability job
+        return attainment.availability(outages, scope)
+    if objective.metric == Metric.SAMPLE:
+        assert objective.sample_metric and objective.aggregate
+        return attainment.sample_aggregate(
+            scope, metric=objective.sample_metric, aggregate=objective.aggregate
+        )
+    assert tickets is not None  # loaded for every ticket job
     match objective.metric:
-        case Metric.AVAILABILITY:
-            return attainment.availability(outages, scope)
-        case Metric.RESPONSE_TIME:
+        case Metric.RESPONSE_TIME | Metric.RESOLUTION_TIME:
+            assert objective.threshold_seconds is not None
+            until = "first_response" if objective.metric == Metric.RESPONSE_TIME else "resolved"
             return attainment.within_threshold(
-                tickets, scope, until="first_response", threshold=objective.threshold_seconds
-            )
-        case Metric.RESOLUTION_TIME:
-            return attainment.within_threshold(
-                tickets, scope, until="resolved", threshold=objective.threshold_seconds
+                tickets, scope, until=until, threshold=objective.threshold_seconds
             )
         case Metric.FIRST_CONTACT_RESOLUTION:
             return attainment.first_contact_resolution(tickets, scope)
         case Metric.CLOSURE_RATE:
             return attainment.closure_rate(tickets, scope)
         case Metric.TURNAROUND_TIME:
+            assert objective.aggregate is not None
             return attainment.turnaround(tickets, scope, aggregate=objective.aggregate)
-        case Metric.SAMPLE:
-            return attainment.sample_aggregate(
-                scope, metric=objective.sample_metric, aggregate=objective.aggregate
-            )
     raise ValueError(f"unknown metric {objective.metric}")  # pragma: no cover
 
 
@@ -263,7 +253,7 @@ def _result(job: Job, measurement: Measurement, period: Period, now: datetime) -
         detail={
             **measurement.detail,
             "pending": measurement.pending,
-            "calendar": objective.calendar.name if objective.calendar_id else "24×7",
+            "calendar": objective.calendar.name if objective.calendar else "24×7",
             "timezone": job.scope.spec.timezone,
             "source_agreement": job.effective.agreement.reference,
         },

@@ -7,6 +7,7 @@ rows of a service are one contiguous slice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -112,7 +113,7 @@ class TicketData:
         hi,
         services: list[int] | None,
         now: int,
-        priorities: list[str] = (),
+        priorities: Sequence[str] = (),
         open_only: bool = False,
     ) -> TicketData:
         """Tickets opened or closed in [lo, hi); ``priorities`` are the ones objectives

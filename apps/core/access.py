@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-from django.contrib.auth.models import AbstractUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as Account
 
-User: TypeAlias = AbstractUser | AnonymousUser
-ActingUser: TypeAlias = AbstractUser | AnonymousUser | None
+User: TypeAlias = Account | AnonymousUser
+ActingUser: TypeAlias = Account | AnonymousUser | None
 
 
 def is_provider_staff(user: ActingUser) -> bool:
@@ -22,8 +23,8 @@ def is_provider_staff(user: ActingUser) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
 
 
-def signed_in(user: ActingUser) -> AbstractUser | None:
+def signed_in(user: ActingUser) -> Account | None:
     """The user when signed in, else None: what history rows and events record as 'by'."""
-    if user is not None and user.is_authenticated and isinstance(user, AbstractUser):
+    if isinstance(user, Account) and user.is_authenticated:
         return user
     return None

@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, QuerySet
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import get_error_detail
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from apps.core.access import is_provider_staff
+from apps.core.access import ActingUser, User, is_provider_staff
 
 
 class ObtainTokenView(ObtainAuthToken):
@@ -30,11 +33,11 @@ class ObtainTokenView(ObtainAuthToken):
         ),
         responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
     )
-    def post(self, request, *args, **kwargs):
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().post(request, *args, **kwargs)
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus: model/service ValidationError -> 400 with field messages,
     a delete blocked by PROTECT -> 400 naming what still refers to the object."""
     if isinstance(exc, DjangoValidationError):
@@ -53,7 +56,7 @@ class ProviderStaffWrites(permissions.BasePermission):
 
     message = "Only provider staff may change this."
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
         if request.method in permissions.SAFE_METHODS:
@@ -70,25 +73,27 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
 
     permission_classes = [permissions.IsAuthenticated, ProviderStaffWrites]
 
-    def scoped_queryset(self, user):  # pragma: no cover - abstract
+    def scoped_queryset(self, user: User) -> QuerySet[Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Any]:
         return self.scoped_queryset(self.request.user)
 
 
 class ServiceSerializer(serializers.ModelSerializer):
     """A ModelSerializer whose create/update call a service ``save_with(instance, user, data)``."""
 
-    def save_with(self, *, instance, acting_user, data):  # pragma: no cover - abstract
+    def save_with(
+        self, *, instance: Any, acting_user: ActingUser, data: dict[str, Any]
+    ) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def create(self, validated_data):
+    def create(self, validated_data: dict[str, Any]) -> Any:
         return self.save_with(
             instance=None, acting_user=self.context["request"].user, data=validated_data
         )
 
-    def update(self, instance, validated_data):
+    def update(self, instance: Any, validated_data: dict[str, Any]) -> Any:
         return self.save_with(
             instance=instance, acting_user=self.context["request"].user, data=validated_data
         )

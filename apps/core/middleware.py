@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
 
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 
 class TenantTimezoneMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         zone_name = getattr(getattr(request, "tenant", None), "default_timezone", None)
         if zone_name:
             try:

@@ -1,4 +1,4 @@
-"""Money: amounts in ``Decimal``, rounded half-up to the currency's minor unit (DESIGN §3).
+"""Money: amounts in ``Decimal``, rounded half-up to the currency's minor unit (docs/DESIGN.md §3).
 
 Every amount the product shows or stores goes through ``money_round``; text for
 people through ``format_money``. See ``apps.core.currencies`` for the units.

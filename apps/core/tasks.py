@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
-from django.db import connection
+
+from apps.core.tenancy import current_schema
 
 
 @shared_task(name="core.whereami")
@@ -15,4 +16,4 @@ def whereami() -> dict[str, object]:
     PublicSchemaError instead of reading the public schema.
     """
     usernames = sorted(get_user_model().objects.values_list("username", flat=True))
-    return {"schema": connection.schema_name, "usernames": usernames}
+    return {"schema": current_schema(), "usernames": usernames}

@@ -8,6 +8,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from redis import Redis
 
+from apps.core.tenancy import current_schema
+
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -26,6 +28,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["redis"] = f"error: {exc.__class__.__name__}"
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse(
-        {"status": "ok" if healthy else "degraded", "schema": connection.schema_name, **checks},
+        {"status": "ok" if healthy else "degraded", "schema": current_schema(), **checks},
         status=200 if healthy else 503,
     )

@@ -44,7 +44,7 @@ class MoneyField(serializers.Field):
         return instance
 
     def to_representation(self, instance: Any) -> str | None:
-        value = getattr(instance, self.source or self.field_name)
+        value = getattr(instance, self.source or self.field_name or "")
         if value is None:
             return None
         return money_text(value, self.currency_of(instance))
@@ -72,7 +72,9 @@ class CreditObjectivesField(serializers.JSONField):
 
 
 class CreditEventSerializer(serializers.ModelSerializer):
-    by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     amount = MoneyField(currency_of=lambda event: event.credit.currency)
 
     class Meta:

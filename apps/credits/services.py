@@ -218,6 +218,7 @@ def credit_calculate(
     if existing is None:
         if not owed:
             return None
+        assert revision is not None and computation is not None  # owed
         return _credit_create(
             agreement=agreement,
             period=period.label,
@@ -229,6 +230,7 @@ def credit_calculate(
         if not owed:
             delete_as(existing, acting_user)
             return None
+        assert revision is not None and computation is not None  # owed
         return _credit_refresh(
             credit=existing, revision=revision, computation=computation, acting_user=acting_user
         )

@@ -15,9 +15,9 @@ from django_tenants.utils import schema_context
 
 from apps.agreements.selectors import agreement_list_evaluated
 from apps.calendars.periods import parse_period, period_containing
+from apps.core.jobs import PlatformTask
 from apps.credits.settlement import period_settle
 from apps.tenants.selectors import tenant_list_serving
-from config.celery import PlatformTask
 
 GRACE = timedelta(days=5)
 

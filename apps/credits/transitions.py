@@ -22,8 +22,13 @@ from apps.credits.models import TRANSITIONS, CreditStatus, ServiceCredit
 from apps.credits.services import credit_event
 from apps.parties.selectors import is_provider_manager, party_ids_managed_by
 
-NOTE_REQUIRED = {CreditStatus.DISPUTED: "dispute", CreditStatus.VOID: "void"}
-VERBS = {"approved": "approve", "issued": "issue", "disputed": "dispute", "resolved": "resolve"}
+NOTE_REQUIRED: dict[str, str] = {CreditStatus.DISPUTED: "dispute", CreditStatus.VOID: "void"}
+VERBS: dict[str, str] = {
+    CreditStatus.APPROVED: "approve",
+    CreditStatus.ISSUED: "issue",
+    CreditStatus.DISPUTED: "dispute",
+    CreditStatus.RESOLVED: "resolve",
+}
 
 
 def _roles(user: ActingUser, agreement: Agreement) -> set[str]:

@@ -27,9 +27,11 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
 
 # Months (YYYY-MM) in which something went wrong, so the portal has breaches to show.
-BAD_MONTHS = {
-    "hosting_outage": {"2026-03": 190, "2026-08": 75},  # minutes of provider downtime
+DOWNTIME_MINUTES = {  # minutes of provider downtime
+    "hosting_outage": {"2026-03": 190, "2026-08": 75},
     "k8s_outage": {"2026-05": 40},
+}
+BAD_MONTHS = {
     "slow_desk": {"2026-02", "2026-09"},  # response/resolution times blow up
     "latency": {"2026-07"},
 }
@@ -141,11 +143,12 @@ def seed(*, tenant: Any, password: str) -> None:  # password unused: signature o
             )
             tickets += new
             pauses += paused
-        for key, service, customer in [
+        outage_specs: list[tuple[str, Service, Party | None]] = [
             ("hosting_outage", services["Web Hosting"], None),
             ("k8s_outage", services["Managed Kubernetes"], globex_de),
-        ]:
-            minutes = BAD_MONTHS[key].get(label, rng.choice([0, 0, 4, 9]))
+        ]
+        for key, outage_service, outage_customer in outage_specs:
+            minutes = DOWNTIME_MINUTES[key].get(label, rng.choice([0, 0, 4, 9]))
             if minutes:
                 start = datetime(month.year, month.month, 10, 14, tzinfo=UTC) + timedelta(
                     days=rng.randrange(15)
@@ -154,8 +157,8 @@ def seed(*, tenant: Any, password: str) -> None:  # password unused: signature o
                     outages.append(
                         Outage(
                             external_id=f"demo-{key}-{label}",
-                            service=service,
-                            customer=customer,
+                            service=outage_service,
+                            customer=outage_customer,
                             start=start,
                             end=start + timedelta(minutes=minutes),
                             description="Demo incident",

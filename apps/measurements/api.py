@@ -1,6 +1,6 @@
 """/api/v1/tickets/, /api/v1/outages/, /api/v1/samples/: ingestion and read-back.
 
-``POST`` takes one object or a list of objects (bulk) in the DESIGN §6 shapes
+``POST`` takes one object or a list of objects (bulk) in the docs/DESIGN.md §6 shapes
 and hands them, undecoded, to the services in ``apps.measurements.ingestion``,
 which own every rule (this module only translates to HTTP):
 
@@ -259,7 +259,7 @@ class _IngestionViewSet(ScopedModelViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class _ExclusionActions:
+class _ExclusionActions(ScopedModelViewSet):
     """POST {id}/exclude/ and {id}/reinstate/ with {"reason"}; provider managers only."""
 
     def _decide(self, request: Request, decide: Callable[..., object]) -> Response:

@@ -191,7 +191,9 @@ def _rows(text: str, kind: CsvKind) -> tuple[list[dict[str, Any]], list[int], li
         raise CsvImportError([RowProblem(1, ["The file is empty."])]) from None
     except csv.Error as exc:
         raise CsvImportError([RowProblem(1, [f"Not a readable CSV header ({exc})."])]) from None
-    items, lines, problems = [], [], []
+    items: list[dict[str, Any]] = []
+    lines: list[int] = []
+    problems: list[RowProblem] = []
     line = reader.line_num + 1
     while True:
         try:

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.access import User
+from apps.core.access import User, signed_in
 from apps.measurements.models import ExclusionEvent, Outage, Ticket
 from apps.parties.selectors import is_provider_manager
 
@@ -25,6 +25,8 @@ def _exclusion_set(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Give a reason; the customer sees it."})
+    by = signed_in(acting_user)
+    assert by is not None  # a provider manager is signed in
     with transaction.atomic():
         locked = type(measurement).objects.select_for_update().get(pk=measurement.pk)
         if locked.excluded == excluded:
@@ -32,13 +34,11 @@ def _exclusion_set(
             raise ValidationError(f"This {locked._meta.verbose_name} is already {state}.")
         locked.excluded = excluded
         locked.exclusion_reason = reason if excluded else ""
-        locked.excluded_by = acting_user if excluded else None
+        locked.excluded_by = by if excluded else None
         locked.excluded_at = timezone.now() if excluded else None
         locked.save(update_fields=["excluded", "exclusion_reason", "excluded_by", "excluded_at"])
         target = {"ticket" if isinstance(locked, Ticket) else "outage": locked}
-        event = ExclusionEvent.objects.create(
-            excluded=excluded, reason=reason, by=acting_user, **target
-        )
+        event = ExclusionEvent.objects.create(excluded=excluded, reason=reason, by=by, **target)
     for name in ("excluded", "exclusion_reason", "excluded_by", "excluded_at"):
         setattr(measurement, name, getattr(locked, name))
     return event

@@ -59,7 +59,9 @@ def _unnest(model: type[models.Model], fields: Sequence[str]) -> tuple[list[str]
     columns, arrays = [], []
     for name in fields:
         field = model._meta.get_field(name)
-        columns.append(connection.ops.quote_name(field.column))
+        column = field.column if isinstance(field, models.Field) else None
+        assert column is not None  # a concrete column, not a reverse relation
+        columns.append(connection.ops.quote_name(column))
         arrays.append(f"%b::{field.db_type(connection)}[]")
     return columns, f"UNNEST({', '.join(arrays)})"
 
@@ -100,7 +102,7 @@ def _upsert(
         f"SELECT {', '.join(['item.*', *extra_values])} FROM {unnest} AS item "
         f"ON CONFLICT ({quote('external_id')}) DO UPDATE SET "
         + ", ".join(f"{column} = EXCLUDED.{column}" for column in updated)
-        + f" RETURNING {quote('external_id')}, {quote(model._meta.pk.column)}, (xmax = 0)"
+        + f" RETURNING {quote('external_id')}, {quote(model._meta.pk.attname)}, (xmax = 0)"
     )
     returned = _execute(sql, [[row[name] for row in ordered] for name in fields])
     found = {external_id: (pk, created) for external_id, pk, created in returned}

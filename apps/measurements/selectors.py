@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from typing import TypeVar
+
+from django.db.models import Model, QuerySet
 
 from apps.agreements.models import Agreement
 from apps.core.access import User
 from apps.measurements.models import Outage, Sample, Ticket
+from apps.measurements.scoping import MeasurementScope
 from apps.parties.selectors import party_ids_visible_to
 
+M = TypeVar("M", bound=Model)
 
-def _visible(queryset: QuerySet, user: User) -> QuerySet:
-    """Staff: all. Others: their parties' measurements, and those without a customer
-    on a service that one of their visible agreements covers."""
+
+def measurement_scope_of(user: User) -> MeasurementScope | None:
+    """What a user may read (None: everything, provider staff): their parties' measurements
+    on any service, and shared ones on a service one of their agreements names."""
     visible = party_ids_visible_to(user)
     if visible is None:
-        return queryset
-    covered = Agreement.objects.filter(customer_id__in=visible).values("services")
-    return queryset.filter(
-        Q(customer_id__in=visible) | Q(customer__isnull=True, service_id__in=covered)
+        return None
+    covered = Agreement.objects.filter(customer_id__in=visible, services__isnull=False)
+    return MeasurementScope(
+        customers=frozenset(visible),
+        services=None,
+        shared_services=frozenset(covered.values_list("services", flat=True)),
     )
+
+
+def _visible(queryset: QuerySet[M], user: User) -> QuerySet[M]:
+    scope = measurement_scope_of(user)
+    return queryset if scope is None else queryset.filter(scope.q())
 
 
 def ticket_list_visible(user: User) -> QuerySet[Ticket]:

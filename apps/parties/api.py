@@ -9,7 +9,9 @@ from apps.parties.services import party_save
 
 
 class PartySerializer(ServiceSerializer):
-    parent = serializers.PrimaryKeyRelatedField(
+    # A serializer field called "parent" shadows Field.parent (the enclosing serializer)
+    # in the type stubs only: DRF's metaclass moves declared fields out of the class.
+    parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
         queryset=Party.objects.all(), allow_null=True, required=False
     )
 

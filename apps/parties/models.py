@@ -40,9 +40,9 @@ class Party(models.Model):
         return self.name
 
     def clean(self) -> None:
-        if self.parent_id is None:
-            return
         parent = self.parent
+        if parent is None:
+            return
         if parent.kind not in ALLOWED_PARENT_KINDS[self.kind]:
             raise ValidationError(
                 {

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from apps.core.access import User, is_provider_staff
+from django.db.models import QuerySet
+
+from apps.core.access import Account, ActingUser, User, is_provider_staff
 from apps.parties.models import Membership, MembershipRole, Party, PartyKind
 
 
@@ -40,9 +42,9 @@ def party_descendant_ids(
     return found
 
 
-def is_provider_manager(user: User) -> bool:
+def is_provider_manager(user: ActingUser) -> bool:
     """May approve revisions and credits: a superuser or a manager of a provider party."""
-    if not is_provider_staff(user):
+    if not isinstance(user, Account) or not is_provider_staff(user):
         return False
     if user.is_superuser:
         return True
@@ -51,9 +53,9 @@ def is_provider_manager(user: User) -> bool:
     ).exists()
 
 
-def party_ids_visible_to(user: User) -> set[int] | None:
+def party_ids_visible_to(user: ActingUser) -> set[int] | None:
     """Parties whose data the user may see; None means all (provider staff)."""
-    if not user.is_authenticated:
+    if not isinstance(user, Account) or not user.is_authenticated:
         return set()
     if is_provider_staff(user):
         return None
@@ -61,9 +63,9 @@ def party_ids_visible_to(user: User) -> set[int] | None:
     return party_descendant_ids(roots)
 
 
-def party_ids_managed_by(user: User) -> set[int]:
+def party_ids_managed_by(user: ActingUser) -> set[int]:
     """Parties (with descendants) for which the user holds the manager role."""
-    if not user.is_authenticated:
+    if not isinstance(user, Account) or not user.is_authenticated:
         return set()
     roots = Membership.objects.filter(user=user, role=MembershipRole.MANAGER).values_list(
         "party_id", flat=True
@@ -71,7 +73,7 @@ def party_ids_managed_by(user: User) -> set[int]:
     return party_descendant_ids(roots)
 
 
-def party_list_visible(user: User):
+def party_list_visible(user: User) -> QuerySet[Party]:
     visible = party_ids_visible_to(user)
     queryset = Party.objects.select_related("parent")
     return queryset if visible is None else queryset.filter(pk__in=visible)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from apps.core.services import instance_save
@@ -42,10 +43,8 @@ PROVIDER_STAFF_GROUP = "Provider staff"
 
 
 @transaction.atomic
-def provider_staff_group_ensure() -> Any:
+def provider_staff_group_ensure() -> Group:
     """The group giving provider staff every permission on the domain models in the admin."""
-    from django.contrib.auth.models import Group, Permission
-
     group, _ = Group.objects.get_or_create(name=PROVIDER_STAFF_GROUP)
     group.permissions.set(Permission.objects.filter(content_type__app_label__in=DOMAIN_APPS))
     return group

@@ -78,7 +78,7 @@ def revision_changes(request: HttpRequest, pk: int, number: int) -> HttpResponse
     against = request.GET.get("against")
     base = (
         visible.filter(number=int(against)).first()
-        if (against or "").isdigit()
+        if against and against.isascii() and against.isdigit()
         else (visible.filter(number__lt=number).order_by("-number").first())
     )
     if against and base is None:

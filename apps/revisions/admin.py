@@ -7,6 +7,7 @@ forged POST gets 403), as do its inlines.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import InlineModelAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -48,7 +49,7 @@ def _error_text(exc: Exception) -> str:
     return str(exc)
 
 
-class LockedInlineMixin:
+class LockedInlineMixin(InlineModelAdmin):
     """Inline rows are editable only while the parent revision is a draft."""
 
     def _editable(self, obj) -> bool:
@@ -159,17 +160,20 @@ class RevisionAdmin(SimpleHistoryAdmin):
             sections = {data["key"]: data["body"] for data in kept}
             revision_update(revision=revision, acting_user=request.user, sections=sections)
             return
-        save, delete = {
-            Objective: (objective_save, objective_delete),
-            CreditTier: (credit_tier_save, credit_tier_delete),
-        }[formset.model]
-        name = "objective" if formset.model is Objective else "tier"
-        for removed in formset.deleted_objects:
-            if removed.pk is not None and type(removed).objects.filter(pk=removed.pk).exists():
-                delete(**{name: removed}, acting_user=request.user)
-        for instance in instances:
-            instance.revision = revision
-            save(**{name: instance}, acting_user=request.user)
+        user = request.user
+        # Deleting an objective deletes its tiers too: skip rows already gone.
+        removed = [row for row in formset.deleted_objects if type(row).objects.filter(pk=row.pk)]
+        for row in removed:
+            if isinstance(row, CreditTier):
+                credit_tier_delete(tier=row, acting_user=user)
+            elif isinstance(row, Objective):
+                objective_delete(objective=row, acting_user=user)
+        for row in instances:
+            row.revision = revision
+            if isinstance(row, CreditTier):
+                credit_tier_save(tier=row, acting_user=user)
+            elif isinstance(row, Objective):
+                objective_save(objective=row, acting_user=user)
 
     # --- object tools: approve, new draft, diff -----------------------------
     def get_urls(self):

@@ -93,7 +93,7 @@ def _diff_items(old: dict[Any, dict], new: dict[Any, dict], label: str) -> ItemC
 def _tiers(revision: Revision) -> dict[str, dict[str, Any]]:
     tiers = {}
     for tier in revision.credit_tiers.select_related("objective"):
-        scope = tier.objective.key if tier.objective_id else "*"
+        scope = tier.objective.key if tier.objective else "*"
         tiers[f"{scope} < {_value(tier.below)}"] = {
             "objective": None if scope == "*" else scope,
             "below": _value(tier.below),

@@ -64,7 +64,8 @@ def effective_objectives_many(
     }
     chains: dict[int, list[int]] = {}
     for agreement in agreements:
-        chain, current = [], agreement.pk
+        chain: list[int] = []
+        current: int | None = agreement.pk
         while current is not None and current not in chain:
             chain.append(current)
             current = tree.get(current, (None, True))[0]
@@ -94,14 +95,14 @@ def effective_objectives_many(
     for agreement in agreements:
         found: dict[str, EffectiveObjective] = {}
         for depth, pk in enumerate(chains[agreement.pk]):
-            revision = in_force.get(pk)
-            if revision is None:
+            binding = in_force.get(pk)
+            if binding is None:
                 continue
-            for objective in objectives.get(revision.pk, []):
+            for objective in objectives.get(binding.pk, []):
                 winner = found.get(objective.key)
                 if winner is None:
                     found[objective.key] = EffectiveObjective(
-                        objective, revision.agreement, revision, inherited=depth > 0
+                        objective, binding.agreement, binding, inherited=depth > 0
                     )
                 else:
                     found[objective.key] = EffectiveObjective(

@@ -32,7 +32,7 @@ from apps.revisions.models import (
 REVISION_FIELDS = ("effective_from", "summary", "credit_cap_percent")
 
 
-def _require_staff(user: Any) -> None:
+def _require_staff(user: ActingUser) -> None:
     if not is_provider_staff(user):
         raise PermissionDenied("Only provider staff may edit revisions.")
 
@@ -245,8 +245,7 @@ def revision_delete_draft(*, revision: Revision, acting_user: ActingUser) -> Non
     _require_staff(acting_user)
     if revision.status != RevisionStatus.DRAFT:
         raise ValidationError({"status": "Only a draft can be deleted."})
-    revision._history_user = acting_user
-    revision.delete()
+    delete_as(revision, acting_user)
 
 
 # --- terms of a draft: objectives and credit tiers ----------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connections, models
+from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.postgresql_backend.base import _check_schema_name
 from django_tenants.utils import (
@@ -13,6 +13,7 @@ from django_tenants.utils import (
     schema_exists,
 )
 
+from apps.core.tenancy import use_public_schema
 from apps.tenants.clone import clone_schema, fake_migrate_needed
 
 
@@ -49,17 +50,16 @@ class Tenant(TenantMixin):
         when it would do nothing (see apps.tenants.clone.fake_migrate_needed).
         """
         alias = get_tenant_database_alias()
-        connection = connections[alias]
         _check_schema_name(self.schema_name)
         if check_if_exists and schema_exists(self.schema_name):
             return False
-        base = self.get_base_schema() if get_creation_fakes_migrations() else False
+        base: str | None = self.get_base_schema() if get_creation_fakes_migrations() else None
         if not (sync_schema and base and schema_exists(base)):
             return super().create_schema(
                 check_if_exists=False, sync_schema=sync_schema, verbosity=verbosity
             )
 
-        connection.set_schema_to_public()
+        use_public_schema(alias)
         # As django-tenants' CloneSchema: a name differing only in case is taken too.
         if schema_exists(self.schema_name, case_sensitive=False):
             raise ValidationError("New schema name already exists")
@@ -73,7 +73,7 @@ class Tenant(TenantMixin):
                 interactive=False,
                 verbosity=verbosity,
             )
-        connection.set_schema_to_public()
+        use_public_schema(alias)
         return None
 
 

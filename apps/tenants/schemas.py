@@ -31,7 +31,7 @@ def schemas_behind(schema_names: list[str]) -> list[str]:
                 "WHERE app || '.' || name = ANY(%s)"
                 for name in present
             )
-            params: list[object] = []
+            params: list[str | list[str]] = []
             for name in present:
                 params.extend([name, expected])
             cursor.execute(union, params)

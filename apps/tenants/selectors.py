@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django_tenants.utils import get_public_schema_name
 
+from apps.core.tenancy import current_schema, current_tenant
 from apps.tenants.models import Tenant
 
 
@@ -15,14 +17,11 @@ def tenant_list_serving() -> QuerySet[Tenant]:
 
 def tenant_timezone() -> str:
     """The current tenant's default timezone (periods without a calendar use it)."""
-    from django.conf import settings
-    from django.db import connection
-
-    tenant = getattr(connection, "tenant", None)
+    tenant = current_tenant()
     zone = getattr(tenant, "default_timezone", None)
     if not zone:
         zone = (
-            Tenant.objects.filter(schema_name=connection.schema_name)
+            Tenant.objects.filter(schema_name=current_schema())
             .values_list("default_timezone", flat=True)
             .first()
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -73,7 +74,7 @@ TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 TENANT_COLOR_ADMIN_APPS = False
 # Set search_path once per schema switch, not before every query (safe without a
-# transaction-mode pooler, which DESIGN §5 rules out anyway).
+# transaction-mode pooler, which docs/DESIGN.md §5 rules out anyway).
 TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
@@ -84,8 +85,10 @@ PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 # --- Database -------------------------------------------------------------
 # DATABASE_URL is resolved by the environment-specific module (embedded
 # PostgreSQL in development when unset; required in production).
-def database_config(url: str) -> dict:
-    config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+def database_config(url: str) -> dict[str, Any]:
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    )
     config["ENGINE"] = "django_tenants.postgresql_backend"
     config["CONN_HEALTH_CHECKS"] = True
     # Every request is one transaction: a failed request writes nothing.

@@ -17,7 +17,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Lockouts in a per-process cache that the test fixtures clear between tests.
-CACHES["axes"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}  # noqa: F405
+CACHES["axes"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}  # type: ignore[name-defined]  # noqa: F405
 AXES_CACHE = "axes"
 # axes warns about a per-process cache; here that is the point (production uses Redis,
 # and `make lint` checks production settings with --deploy).

@@ -44,12 +44,12 @@ class CreditTier(LockedWithRevision):
         ]
 
     def __str__(self) -> str:
-        scope = self.objective.key if self.objective_id else "any objective"
+        scope = self.objective.key if self.objective else "any objective"
         return f"{scope}: below {self.below.normalize():f} → {self.percent.normalize():f} %"
 
     def clean(self) -> None:
         if (
-            self.objective_id
+            self.objective is not None
             and self.revision_id
             and self.objective.revision_id != self.revision_id
         ):

@@ -116,6 +116,8 @@ class Revision(models.Model):
     superseded_at = models.DateTimeField(null=True, blank=True, editable=False)
     superseded_by_number = models.PositiveIntegerField(null=True, blank=True, editable=False)
     history = HistoricalRecords()
+    # Set by the workflow (apps.revisions.services) while it moves the status on.
+    _status_change: bool = False
 
     class Meta:
         ordering = ["agreement", "number"]
@@ -150,7 +152,7 @@ class Revision(models.Model):
             )
 
     def save(self, *args, **kwargs) -> None:
-        if self.pk is not None and not getattr(self, "_status_change", False):
+        if self.pk is not None and not self._status_change:
             stored = Revision.objects.filter(pk=self.pk).values_list("status", flat=True).first()
             if stored is not None and stored != RevisionStatus.DRAFT:
                 raise RevisionLockedError()
