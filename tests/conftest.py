@@ -19,6 +19,9 @@ from rest_framework.test import APIClient
 from apps.tenants.models import Tenant
 from apps.tenants.services import public_tenant_ensure, tenant_create
 
+# The engine fixtures (engine, bound) serve the compliance, credits and calendars tests.
+pytest_plugins = ["tests.support.engine"]
+
 PASSWORD = "correct-horse-battery-staple"
 
 
@@ -302,6 +305,31 @@ def in_a(db):
         yield TENANT_A
 
 
+@pytest.fixture
+def world(world_a, in_a) -> World:
+    """world_a, with the test body running in tenant A's schema (for tests of services)."""
+    return world_a
+
+
+def agreement_for(world: World, reference: str, tier, customer=None, parent=None, **extra):
+    """An agreement of the world's provider (customer X unless told), saved by the service."""
+    from datetime import date
+
+    from apps.agreements.services import agreement_save
+
+    return agreement_save(
+        acting_user=world.admin,
+        reference=reference,
+        title=reference,
+        provider=world.provider,
+        customer=customer or world.party_x,
+        tier=tier,
+        parent=parent,
+        term_start=date(2026, 1, 1),
+        **extra,
+    )
+
+
 def api_as(client: APIClient, user) -> APIClient:
     """Authenticate an API client as ``user`` (token created in the user's schema)."""
     from rest_framework.authtoken.models import Token
@@ -309,3 +337,23 @@ def api_as(client: APIClient, user) -> APIClient:
     token, _ = Token.objects.get_or_create(user=user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
+
+
+@pytest.fixture
+def manager_api(world_a, api_a) -> APIClient:
+    """Tenant A's API client, authenticated as the provider manager of world_a."""
+    with schema_context(TENANT_A.schema):
+        return api_as(api_a, world_a.manager)
+
+
+@pytest.fixture
+def admin_client(world_a, client_a) -> Client:
+    """Tenant A's client, signed in to the provider admin as admin_alpha.
+
+    Replaces pytest-django's ``admin_client``, which knows nothing of tenants.
+    """
+    response = client_a.post(
+        "/admin/login/", {"username": "admin_alpha", "password": PASSWORD, "next": "/admin/"}
+    )
+    assert response.status_code == 302
+    return client_a

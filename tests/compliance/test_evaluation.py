@@ -16,7 +16,7 @@ from apps.calendars.periods import parse_period
 from apps.compliance.evaluation import evaluate_period
 from apps.compliance.models import ComplianceAdjustment, ComplianceResult
 from tests.conftest import TENANT_A
-from tests.engine.conftest import utc
+from tests.support.engine import utc
 
 NOW = utc(2026, 11, 21, 12)  # all test periods below are over by then
 APRIL_SECONDS = 30 * 86400

@@ -6,8 +6,8 @@ import pytest
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django_tenants.utils import schema_context
 
+from apps.core.jobs import PublicSchemaError
 from apps.core.tasks import whereami
-from config.celery import PublicSchemaError
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
@@ -36,16 +36,3 @@ def test_tenant_task_without_a_tenant_fails_loudly(celery_worker_process):
         except CeleryTimeout:  # pragma: no cover - would mean the worker never answered
             pytest.fail("worker did not answer")
     assert result.state == "FAILURE"
-
-
-def test_beat_fanout_runs_in_public_and_sends_one_task_per_tenant_and_period(
-    celery_worker_process,
-):
-    from apps.credits.tasks import periods_due, settle_fanout
-    from apps.tenants.selectors import tenant_list_serving
-
-    expected = tenant_list_serving().count() * len(periods_due())
-
-    sent = settle_fanout.delay().get(timeout=60)  # a PlatformTask: public is fine
-
-    assert sent == expected and sent >= 2 * len(periods_due())

@@ -1,19 +1,8 @@
-"""Fixtures of the ingestion tests: a manager's API client and payload builders."""
+"""Payload builders of the measurements tests (the API client is tests.conftest.manager_api)."""
 
 from __future__ import annotations
 
 from typing import Any
-
-import pytest
-from django_tenants.utils import schema_context
-
-from tests.conftest import TENANT_A, api_as
-
-
-@pytest.fixture
-def manager_api(world_a, api_a):
-    with schema_context(TENANT_A.schema):
-        return api_as(api_a, world_a.manager)
 
 
 def ticket(external_id: str, service: int | None, **fields: Any) -> dict[str, Any]:

@@ -11,18 +11,9 @@ from django_tenants.utils import schema_context
 
 from apps.measurements.csv_import import CsvImportError, csv_import, parse_pauses
 from apps.measurements.models import ExclusionEvent, Outage, Sample, Ticket, TicketPause
-from tests.conftest import PASSWORD, TENANT_A
+from tests.conftest import TENANT_A
 
 IMPORT_URL = "/admin/measurements/ticket/import-csv/"
-
-
-@pytest.fixture
-def admin_client(world_a, client_a):
-    response = client_a.post(
-        "/admin/login/", {"username": "admin_alpha", "password": PASSWORD, "next": "/admin/"}
-    )
-    assert response.status_code == 302
-    return client_a
 
 
 def _upload(client, kind: str, text: str | bytes, follow: bool = True):

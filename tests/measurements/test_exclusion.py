@@ -10,7 +10,7 @@ from apps.measurements.exclusion import measurement_exclude
 from apps.measurements.ingestion import outage_ingest, ticket_ingest
 from apps.measurements.models import ExclusionEvent, Outage, Ticket
 from tests.conftest import TENANT_A, api_as
-from tests.ingestion.conftest import outage, ticket
+from tests.measurements.conftest import outage, ticket
 
 SETUP = {
     "tickets": (ticket, ticket_ingest, Ticket),

@@ -13,7 +13,7 @@ from apps.measurements.models import Outage, Sample, Ticket, TicketPause
 from apps.parties.models import PartyKind
 from tests.conftest import TENANT_A
 from tests.factories import PartyFactory
-from tests.ingestion.conftest import outage, sample, ticket
+from tests.measurements.conftest import outage, sample, ticket
 
 MODELS = {"tickets": Ticket, "outages": Outage, "samples": Sample}
 _real_execute = ingestion._execute

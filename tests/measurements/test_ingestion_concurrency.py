@@ -25,7 +25,7 @@ from django.conf import settings
 from django_tenants.utils import schema_context
 
 from tests.conftest import TENANT_A, _test_database_url
-from tests.ingestion.conftest import ticket
+from tests.measurements.conftest import ticket
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 THREADS = 10

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, datetime
 
 import pytest
 from django.test import Client
 from django_tenants.utils import schema_context
 
+from apps.agreements.models import Agreement
 from apps.calendars.periods import Period
 from apps.compliance.evaluation import evaluate_period
 from apps.revisions.services import revision_new_draft
 from tests.conftest import TENANT_A, TENANT_B, sign_in
 
+# The pages read today's date (the grid's months, the revision in force, the open
+# period's budget): every test here runs at this instant, in an open November 2026.
+NOW = datetime(2026, 11, 15, 10, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_now(time_machine):
+    """Before any other fixture, so world_a is signed and evaluated at NOW too."""
+    time_machine.move_to(NOW, tick=False)
+
 
 @pytest.fixture
 def evaluated(world_a):
+    """world_a with agreement_x evaluated for the open month (November 2026)."""
     with schema_context(TENANT_A.schema):
-        month = date.today().replace(day=1)
+        month = NOW.date().replace(day=1)
         evaluate_period(agreements=[world_a.agreement_x], period=Period(month, "month"))
     return world_a
 
@@ -30,7 +42,12 @@ def test_overview_shows_own_agreements_and_their_grid(evaluated, client_a):
     assert page.status_code == 200
     assert evaluated.agreement_x.reference in page.text
     assert evaluated.agreement_y.reference not in page.text
-    assert 'class="cell pending"' in page.text or 'class="cell met"' in page.text
+    # One row (availability) of twelve months: November, still open, is pending; the
+    # other months were not evaluated. (The legend below the grid names every status,
+    # so look for the grid's cells, not for a class.)
+    assert page.text.count('<td class="cell ') == 12
+    assert page.text.count('<td class="cell pending" title="2026-11: ') == 1
+    assert page.text.count('<td class="cell empty"') == 11
 
 
 def test_agreement_page_for_its_customer(evaluated, client_a):
@@ -53,11 +70,18 @@ def test_other_customer_gets_404_everywhere(evaluated, client_a):
 
 
 def test_other_tenant_never_sees_this_tenants_agreement(evaluated, world_b):
+    pk = evaluated.agreement_x.pk
+    with schema_context(TENANT_B.schema):  # ids are per schema: B may use the same one
+        same_id_in_b = Agreement.objects.filter(pk=pk).values_list("reference", flat=True).first()
     client = Client(HTTP_HOST=TENANT_B.host)
     sign_in(client, "manager_beta")
-    response = client.get(f"/agreements/{evaluated.agreement_x.pk}/")
+    response = client.get(f"/agreements/{pk}/")
 
-    assert response.status_code in (404, 200)
+    # B's host looks the id up in B only: B's own agreement of that id, or nothing.
+    if same_id_in_b is None:
+        assert response.status_code == 404
+    else:
+        assert response.status_code == 200 and same_id_in_b in response.text
     assert evaluated.agreement_x.reference not in response.text
     # A's session is not a session on B.
     client_a = Client(HTTP_HOST=TENANT_A.host)
@@ -88,7 +112,7 @@ def test_customers_never_see_drafts_and_see_changes(evaluated, client_a):
 
 
 def test_agreement_page_shows_the_error_budget_of_the_open_period(world_a, client_a):
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     import time_machine
 

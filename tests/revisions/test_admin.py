@@ -1,22 +1,10 @@
-"""The provider admin: read-only approved revisions, approve / new draft / diff, calendar editor."""
+"""The provider admin for revisions: read-only once approved, approve, new draft, diff, history."""
 
-import pytest
 from django_tenants.utils import schema_context
 
-from apps.calendars.models import Calendar
 from apps.revisions.models import Revision, RevisionStatus
 from apps.revisions.services import revision_new_draft
 from tests.conftest import TENANT_A, sign_in
-
-
-@pytest.fixture
-def admin_client(world_a, client_a):
-    response = client_a.post(
-        "/admin/login/",
-        {"username": "admin_alpha", "password": "correct-horse-battery-staple", "next": "/admin/"},
-    )
-    assert response.status_code == 302
-    return client_a
 
 
 def test_approved_revision_opens_read_only_and_refuses_a_post(world_a, admin_client):
@@ -72,53 +60,6 @@ def test_staff_without_manager_role_cannot_approve_in_admin(world_a, client_a):
     assert "Only a provider manager may approve" in response.text
     with schema_context(TENANT_A.schema):
         assert Revision.objects.get(pk=draft.pk).status == RevisionStatus.DRAFT
-
-
-def _calendar_form(name, ranges):
-    data = {
-        "name": name,
-        "timezone": "Europe/Berlin",
-        "holiday_country": "DE",
-        "holiday_subdivision": "",
-        "working_ranges-TOTAL_FORMS": str(len(ranges)),
-        "working_ranges-INITIAL_FORMS": "0",
-        "holidays-TOTAL_FORMS": "0",
-        "holidays-INITIAL_FORMS": "0",
-    }
-    for index, (weekday, start, end) in enumerate(ranges):
-        data.update(
-            {
-                f"working_ranges-{index}-weekday": str(weekday),
-                f"working_ranges-{index}-start_minute": start,
-                f"working_ranges-{index}-end_minute": end,
-            }
-        )
-    return data
-
-
-def test_calendar_editor_takes_hh_mm_and_refuses_overlaps(world_a, admin_client):
-    bad = admin_client.post(
-        "/admin/calendars/calendar/add/",
-        _calendar_form("Overlap", [(0, "08:00", "12:00"), (0, "11:30", "18:00")]),
-    )
-    assert bad.status_code == 200 and "overlaps" in bad.text
-    wrong = admin_client.post(
-        "/admin/calendars/calendar/add/", _calendar_form("Wrong", [(0, "8 am", "12:00")])
-    )
-    assert wrong.status_code == 200 and "HH:MM" in wrong.text
-
-    good = admin_client.post(
-        "/admin/calendars/calendar/add/",
-        _calendar_form("Office", [(0, "08:00", "12:00"), (0, "13:00", "24:00")]),
-    )
-    assert good.status_code == 302
-    with schema_context(TENANT_A.schema):
-        assert not Calendar.objects.filter(name__in=["Overlap", "Wrong"]).exists()
-        office = Calendar.objects.get(name="Office")
-        assert list(office.working_ranges.values_list("start_minute", "end_minute")) == [
-            (480, 720),
-            (780, 1440),
-        ]
 
 
 def test_admin_history_names_the_user(world_a, admin_client):

@@ -1,145 +1,22 @@
-"""API writes: shapes of DESIGN §6, field errors as 400, the revision workflow, history."""
+"""/api/v1/revisions/ and /api/v1/objectives/: the workflow, field errors as 400, history."""
 
 from __future__ import annotations
 
 import pytest
 from django_tenants.utils import schema_context
+from rest_framework.test import APIClient
 
-from apps.agreements.models import Agreement
-from apps.calendars.models import Calendar
 from apps.revisions.models import Revision
 from tests.conftest import TENANT_A, api_as
 
 
 @pytest.fixture
-def manager_api(world_a, api_a):
-    with schema_context(TENANT_A.schema):
-        api_as(api_a, world_a.manager)
-    return api_a
-
-
-@pytest.fixture
-def customer_api(world_a, api_b):
-    # A second client on A's host for the customer (api_b is only a spare instance here).
-    from rest_framework.test import APIClient
-
+def customer_api(world_a):
+    """Customer X's client of its own, so it can be used beside ``manager_api``."""
     client = APIClient(HTTP_HOST=TENANT_A.host)
     with schema_context(TENANT_A.schema):
         api_as(client, world_a.customer_x)
     return client
-
-
-def _agreement_payload(world, **extra):
-    return {
-        "reference": "API-1",
-        "title": "Via API",
-        "provider": world.provider.pk,
-        "customer": world.party_x.pk,
-        "tier": "service",
-        "parent": None,
-        "services": [world.service.pk],
-        "monthly_fee": "1000.00",
-        "currency": "EUR",
-        "requires_acceptance": True,
-        "term_start": "2026-01-01",
-        "term_end": None,
-        "review_every_months": 12,
-        "status": "active",
-        **extra,
-    }
-
-
-def test_agreement_round_trip_in_the_contract_shape(world_a, manager_api):
-    response = manager_api.post("/api/v1/agreements/", _agreement_payload(world_a), format="json")
-
-    assert response.status_code == 201, response.content
-    body = response.json()
-    for name, value in _agreement_payload(world_a).items():
-        assert body[name] == value, name
-    assert body["kind"] == "customer" and body["revision_count"] == 0
-
-
-def test_agreement_errors_are_field_messages_and_write_nothing(world_a, manager_api):
-    response = manager_api.post(
-        "/api/v1/agreements/",
-        _agreement_payload(
-            world_a,
-            monthly_fee="10.005",
-            term_end="2025-01-01",
-            provider=world_a.party_x.pk,
-            tier="galaxy",
-        ),
-        format="json",
-    )
-
-    assert response.status_code == 400
-    assert set(response.json()) >= {"tier"}
-    with schema_context(TENANT_A.schema):
-        assert not Agreement.objects.filter(reference="API-1").exists()
-
-    response = manager_api.post(
-        "/api/v1/agreements/",
-        _agreement_payload(
-            world_a, monthly_fee="10.005", term_end="2025-01-01", provider=world_a.party_x.pk
-        ),
-        format="json",
-    )
-    assert response.status_code == 400
-    assert set(response.json()) == {"monthly_fee", "term_end", "provider"}
-
-
-def test_calendar_shape_and_validation(manager_api, world_a):
-    payload = {
-        "name": "Berlin",
-        "timezone": "Europe/Berlin",
-        "working_hours": [
-            {"weekday": 0, "start": "08:00", "end": "12:00"},
-            {"weekday": 0, "start": "13:00", "end": "24:00"},
-        ],
-        "holiday_country": "DE",
-        "holiday_subdivision": "BE",
-        "holidays": [{"date": "2026-12-24", "name": "Christmas Eve"}],
-    }
-    created = manager_api.post("/api/v1/calendars/", payload, format="json")
-    assert created.status_code == 201, created.content
-    body = created.json()
-    assert {k: body[k] for k in payload} == payload
-    assert body["is_24x7"] is False and body["version"] == 1
-
-    bad = manager_api.post(
-        "/api/v1/calendars/",
-        {
-            **payload,
-            "name": "Bad",
-            "timezone": "Nowhere/City",
-            "holiday_country": "QQ",
-            "working_hours": [
-                {"weekday": 0, "start": "18:00", "end": "08:00"},
-                {"weekday": 9, "start": "25:00", "end": "26:00"},
-            ],
-        },
-        format="json",
-    )
-    assert bad.status_code == 400
-    errors = bad.json()
-    assert "timezone" in errors and "working_hours" in errors
-    with schema_context(TENANT_A.schema):
-        assert not Calendar.objects.filter(name="Bad").exists()
-
-    overlapping = manager_api.post(
-        "/api/v1/calendars/",
-        {
-            **payload,
-            "name": "Overlap",
-            "working_hours": [
-                {"weekday": 1, "start": "08:00", "end": "12:00"},
-                {"weekday": 1, "start": "11:00", "end": "14:00"},
-            ],
-        },
-        format="json",
-    )
-    assert overlapping.status_code == 400
-    assert "overlaps" in str(overlapping.json()["working_hours"])
 
 
 def test_revision_workflow_through_the_api(world_a, manager_api, customer_api):
@@ -169,8 +46,9 @@ def test_revision_workflow_through_the_api(world_a, manager_api, customer_api):
     )
     assert sections.status_code == 200 and sections.json()["sections"] == {"overview": "New text"}
 
-    # A customer cannot approve.
-    assert customer_api.post(f"/api/v1/revisions/{draft_id}/approve/").status_code in (403, 404)
+    # A customer cannot approve: writes are refused (403) before any lookup, so the
+    # answer is the same for a draft the customer cannot see and for any other id.
+    assert customer_api.post(f"/api/v1/revisions/{draft_id}/approve/").status_code == 403
     approved = manager_api.post(f"/api/v1/revisions/{draft_id}/approve/")
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
 
@@ -263,28 +141,3 @@ def test_objective_errors_name_the_field(world_a, manager_api):
     )
     assert response.status_code == 400
     assert set(response.json()) == {"threshold_seconds"}
-
-
-def test_deleting_a_party_in_use_is_a_clear_400(world_a, manager_api):
-    response = manager_api.delete(f"/api/v1/parties/{world_a.party_x.pk}/")
-    assert response.status_code == 400
-    assert "Still referred to" in str(response.json())
-
-
-def test_openapi_schema_lists_every_endpoint(manager_api):
-    schema = manager_api.get("/api/schema/?format=json").json()
-    paths = set(schema["paths"])
-    for expected in [
-        "/api/v1/agreements/",
-        "/api/v1/revisions/{id}/approve/",
-        "/api/v1/revisions/{id}/accept/",
-        "/api/v1/revisions/{id}/new-draft/",
-        "/api/v1/revisions/{id}/diff/",
-        "/api/v1/calendars/",
-        "/api/v1/objectives/",
-        "/api/v1/credit-tiers/",
-        "/api/v1/parties/",
-        "/api/v1/services/",
-        "/api/v1/auth/token/",
-    ]:
-        assert expected in paths

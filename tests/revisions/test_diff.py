@@ -3,8 +3,6 @@
 from datetime import date
 from decimal import Decimal
 
-import pytest
-
 from apps.revisions.diff import revision_diff
 from apps.revisions.models import CreditTier, Metric
 from apps.revisions.services import (
@@ -15,11 +13,6 @@ from apps.revisions.services import (
     revision_new_draft,
     revision_update,
 )
-
-
-@pytest.fixture
-def world(world_a, in_a):
-    return world_a
 
 
 def test_diff_reports_every_kind_of_change(world):

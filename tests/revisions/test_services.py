@@ -26,11 +26,6 @@ from apps.revisions.services import (
 from tests.factories import AgreementFactory
 
 
-@pytest.fixture
-def world(world_a, in_a):
-    return world_a
-
-
 def test_revisions_are_numbered_per_agreement(world):
     draft = revision_new_draft(revision=world.revision_x, acting_user=world.manager)
     other = revision_create(

@@ -1,4 +1,10 @@
-"""An engine fixture: one agreement with a binding revision whose objectives we choose per test."""
+"""The engine fixtures: one agreement with a revision whose objectives we choose per test.
+
+A plain module, loaded from tests/conftest.py as a pytest plugin, because the
+compliance, credits and calendars tests all build on it. ``engine`` is the bare
+agreement; ``bound`` adds an availability and a response-time objective, binds
+the revision and records one three-hour outage in April 2026.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from decimal import Decimal
 
 import pytest
 from django_tenants.utils import schema_context
+from rest_framework.test import APIClient
 
 from apps.agreements.models import Agreement
 from apps.calendars.models import Calendar
@@ -15,12 +22,20 @@ from apps.calendars.services import calendar_save
 from apps.measurements.models import Outage, Ticket, TicketPause
 from apps.revisions.models import Objective, Revision
 from apps.revisions.services import revision_accept, revision_approve, revision_create
-from tests.conftest import TENANT_A, World
+from tests.conftest import TENANT_A, World, api_as
 from tests.factories import AgreementFactory, ServiceFactory
 
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+def client_for(user, host: str = TENANT_A.host, schema: str = TENANT_A.schema) -> APIClient:
+    """An API client of its own, authenticated as ``user`` of the tenant at ``host``."""
+    client = APIClient(HTTP_HOST=host)
+    with schema_context(schema):
+        api_as(client, user)
+    return client
 
 
 @dataclass
@@ -95,3 +110,15 @@ def engine(world_a):
         )
         always = calendar_save(acting_user=world_a.admin, name="Engine 24x7", timezone="UTC")
         yield Engine(world_a, agreement, revision, service, other, berlin, always)
+
+
+@pytest.fixture
+def bound(engine):
+    with schema_context(TENANT_A.schema):
+        engine.objective("availability", "availability", "99.9", calendar=engine.always)
+        engine.objective(
+            "response", "response_time", "90", calendar=engine.berlin, threshold_seconds=3600
+        )
+        engine.bind()
+        engine.outage("big", utc(2026, 4, 10), utc(2026, 4, 10, 3))
+    return engine
