@@ -102,23 +102,30 @@ def _window(jobs: list[Job]) -> tuple[datetime, datetime]:
     )
 
 
+def load_tickets(jobs: list[Job], now: datetime) -> TicketData:
+    """The tickets the jobs look at, in one query (plus one for their pauses)."""
+    lo, hi = _window(jobs)
+    return TicketData.load(
+        lo=lo,
+        hi=hi,
+        services=service_union(jobs),
+        now=_epoch(now),
+        priorities=[j.scope.priority for j in jobs if j.scope.priority],
+    )
+
+
+def load_outages(jobs: list[Job]) -> OutageData:
+    """The counted outages the jobs look at, in one query."""
+    lo, hi = _window(jobs)
+    return OutageData.load(lo=lo, hi=hi, services=service_union(jobs))
+
+
 def measure(jobs: list[Job], now: datetime) -> list[Measurement]:
     """Attainment per job, loading each kind of data once for all jobs."""
     ticket_jobs = [j for j in jobs if j.objective.metric in TICKET_METRICS]
     outage_jobs = [j for j in jobs if j.objective.metric == Metric.AVAILABILITY]
-    tickets = outages = None
-    if ticket_jobs:
-        lo, hi = _window(ticket_jobs)
-        tickets = TicketData.load(
-            lo=lo,
-            hi=hi,
-            services=service_union(ticket_jobs),
-            now=_epoch(now),
-            priorities=[j.scope.priority for j in ticket_jobs if j.scope.priority],
-        )
-    if outage_jobs:
-        lo, hi = _window(outage_jobs)
-        outages = OutageData.load(lo=lo, hi=hi, services=service_union(outage_jobs))
+    tickets = load_tickets(ticket_jobs, now) if ticket_jobs else None
+    outages = load_outages(outage_jobs) if outage_jobs else None
     return [_measure_one(job, tickets, outages) for job in jobs]
 
 

@@ -189,8 +189,11 @@ class CreditComputation:
 
     @property
     def earns(self) -> bool:
-        """A credit is owed only when the capped percentage is above zero."""
-        return self.percent > ZERO
+        """A credit is owed only when it is worth something: a percentage above zero of a
+        fee above zero. An agreement without a fee of its own (a corporate umbrella whose
+        fees are charged under its customer agreements) owes nothing itself; its
+        objectives earn credits where they are inherited, on those agreements' fees."""
+        return self.percent > ZERO and self.amount > ZERO
 
     def objectives_json(self) -> list[dict[str, Any]]:
         return [objective.as_json() for objective in self.objectives]

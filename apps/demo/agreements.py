@@ -13,17 +13,10 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
 
-from apps.agreements.models import Agreement, Service, Tier
-from apps.agreements.services import agreement_save, service_save
-from apps.calendars.models import Calendar
-from apps.calendars.services import calendar_save
-from apps.parties.models import Contact, ContactRole, Membership, Party, PartyKind
-from apps.parties.services import (
-    contact_save,
-    membership_grant,
-    party_save,
-    provider_staff_group_ensure,
-)
+from apps.agreements.models import Agreement, Tier
+from apps.agreements.services import agreement_save
+from apps.demo.cast import seed_cast
+from apps.demo.texts import agreement_sections
 from apps.revisions.models import Metric, Revision
 from apps.revisions.services import (
     credit_tier_save,
@@ -37,71 +30,6 @@ from apps.revisions.services import (
 
 H = 3600
 WEEKDAYS = range(5)
-
-
-def _party(name: str, kind: str, actor: Any, parent: Party | None = None) -> Party:
-    return Party.objects.filter(name=name).first() or party_save(
-        acting_user=actor, name=name, kind=kind, parent=parent
-    )
-
-
-def _calendar(name: str, actor: Any, **data: Any) -> Calendar:
-    return Calendar.objects.filter(name=name).first() or calendar_save(
-        acting_user=actor, name=name, **data
-    )
-
-
-def _service(name: str, description: str, actor: Any) -> Service:
-    return Service.objects.filter(name=name).first() or service_save(
-        acting_user=actor, name=name, description=description
-    )
-
-
-def _sections(customer: str, services: str, extra: str = "") -> dict[str, str]:
-    return {
-        "overview": (
-            f"This agreement sets out the services Northwind Hosting provides to {customer}, "
-            "the levels at which they are delivered, how they are measured and what happens "
-            f"when a level is missed.{extra}"
-        ),
-        "services": (
-            f"Covered: {services}.\nExcluded: planned maintenance announced five business days "
-            "ahead (Sundays 02:00–06:00 CET), incidents caused by the customer's own changes, "
-            "and third-party outages outside Northwind's control."
-        ),
-        "provider_responsibilities": (
-            "Northwind monitors the services around the clock, answers tickets within the "
-            "response times below, keeps the customer informed at least every four business "
-            "hours on priority 1 incidents, and publishes a monthly service report."
-        ),
-        "customer_responsibilities": (
-            f"{customer} names two technical contacts, reports incidents through the service "
-            "desk portal or API with a priority, and answers requests for information within "
-            "one business day (the SLA clock pauses while Northwind waits for an answer)."
-        ),
-        "escalation": (
-            "Level 1: service desk. Level 2 (after 2 business hours on P1): duty manager. "
-            "Level 3 (after 4 business hours on P1): head of operations, who informs the "
-            "customer's escalation contact."
-        ),
-        "remedies": (
-            "A missed objective earns a service credit as a percentage of the monthly fee, per "
-            "the credit tiers of this revision, capped per month. Credits are the customer's "
-            "sole remedy for a missed service level."
-        ),
-        "indemnification": (
-            "Each party indemnifies the other against third-party claims arising from its "
-            "breach of data-protection law; liability is otherwise limited to twelve months' fees."
-        ),
-        "reporting": (
-            "A compliance report per objective is available in the portal at all times and "
-            "e-mailed to the report recipients on the 3rd business day of each month."
-        ),
-        "review": (
-            "Both parties review this agreement at the cadence shown on the agreement and "
-            "whenever the services change materially."
-        ),
-    }
 
 
 def _agreement(reference: str, actor: Any, **data: Any) -> Agreement:
@@ -169,78 +97,14 @@ def seed(*, tenant: Any, password: str) -> None:
     admin = users.get(username="admin")
     manager, alice, bob, dora = (users.get(username=n) for n in ("manager", "alice", "bob", "dora"))
 
-    manager.groups.add(provider_staff_group_ensure())
-    northwind = _party("Northwind Hosting", PartyKind.PROVIDER, admin)
-    finance = _party("Finance", PartyKind.INTERNAL, admin, parent=northwind)
-    globex = _party("Globex Corporation", PartyKind.CUSTOMER, admin)
-    globex_de = _party("Globex Germany GmbH", PartyKind.CUSTOMER, admin, parent=globex)
-    initech = _party("Initech", PartyKind.CUSTOMER, admin)
-    for user, party, role in [
-        (manager, northwind, "manager"),
-        (alice, globex, "manager"),
-        (bob, initech, "manager"),
-        (dora, finance, "manager"),
-    ]:
-        if not Membership.objects.filter(user=user, party=party).exists():
-            membership_grant(user=user, party=party, role=role, acting_user=admin)
-    if not Contact.objects.filter(party=globex).exists():
-        contact_save(
-            acting_user=admin,
-            party=globex,
-            name="Alice Andersen",
-            email="alice@globex.example",
-            role=ContactRole.REPORT_RECIPIENT,
-        )
-        contact_save(
-            acting_user=admin,
-            party=globex,
-            name="Gert Globex",
-            email="escalation@globex.example",
-            role=ContactRole.ESCALATION,
-            escalation_level=1,
-        )
-        contact_save(
-            acting_user=admin,
-            party=initech,
-            name="Bob Brown",
-            email="bob@initech.example",
-            role=ContactRole.REPORT_RECIPIENT,
-        )
-
-    berlin = _calendar(
-        "Berlin office hours",
-        admin,
-        timezone="Europe/Berlin",
-        holiday_country="DE",
-        holiday_subdivision="BE",
-        working_hours=[(d, 8 * 60, 18 * 60) for d in WEEKDAYS],
-        holidays=[
-            (date(2025, 12, 24), "Christmas Eve (company holiday)"),
-            (date(2025, 12, 31), "New Year's Eve (company holiday)"),
-            (date(2026, 12, 24), "Christmas Eve (company holiday)"),
-            (date(2026, 12, 31), "New Year's Eve (company holiday)"),
-        ],
+    cast = seed_cast(admin=admin, manager=manager, alice=alice, bob=bob, dora=dora)
+    northwind, finance, globex, globex_de, initech = (
+        cast.parties[n] for n in ("northwind", "finance", "globex", "globex_de", "initech")
     )
-    new_york = _calendar(
-        "New York business hours",
-        admin,
-        timezone="America/New_York",
-        holiday_country="US",
-        holiday_subdivision="NY",
-        working_hours=[(d, 9 * 60, 17 * 60) for d in WEEKDAYS],
+    berlin, new_york, prime, always = (
+        cast.calendars[n] for n in ("berlin", "new_york", "prime", "always")
     )
-    prime = _calendar(
-        "Berlin prime time",
-        admin,
-        timezone="Europe/Berlin",
-        working_hours=[(d, 7 * 60, 22 * 60) for d in range(6)],
-    )
-    always = _calendar("24×7 (UTC)", admin, timezone="UTC")
-
-    k8s = _service("Managed Kubernetes", "Production Kubernetes clusters in Frankfurt.", admin)
-    hosting = _service("Web Hosting", "Managed web servers and CDN.", admin)
-    desk = _service("Service Desk", "24×7 ticket handling, P1 hotline.", admin)
-    erp = _service("ERP Hosting", "The internal SAP landscape.", admin)
+    k8s, hosting, desk, erp = (cast.services[n] for n in ("k8s", "hosting", "desk", "erp"))
 
     corp = _agreement(
         "NW-GLOBEX-CORP",
@@ -260,7 +124,7 @@ def seed(*, tenant: Any, password: str) -> None:
         manager,
         alice,
         summary="Group-wide service desk and availability levels.",
-        sections=_sections(
+        sections=agreement_sections(
             "the Globex group", "the Northwind service desk for all Globex companies"
         ),
         objectives=[
@@ -302,7 +166,7 @@ def seed(*, tenant: Any, password: str) -> None:
         manager,
         alice,
         summary="Initial customer SLA for Globex Germany.",
-        sections=_sections("Globex Germany GmbH", "web hosting and the service desk"),
+        sections=agreement_sections("Globex Germany GmbH", "web hosting and the service desk"),
         objectives=[
             {
                 "key": "availability",
@@ -335,7 +199,7 @@ def seed(*, tenant: Any, password: str) -> None:
         rev2 = revision_new_draft(
             revision=rev1, acting_user=manager, effective_from=date(2026, 6, 1)
         )
-        sections = _sections(
+        sections = agreement_sections(
             "Globex Germany GmbH",
             "web hosting and the service desk",
             " Revision 2 raises the availability commitment after the move "
@@ -359,7 +223,12 @@ def seed(*, tenant: Any, password: str) -> None:
         revision_update(
             revision=rev3,
             acting_user=manager,
-            summary="Draft: add first-contact resolution for 2027.",
+            summary="From 2027: first-contact resolution of at least 70 %.",
+            sections=agreement_sections(
+                "Globex Germany GmbH",
+                "web hosting and the service desk",
+                " Revision 3 adds a first-contact resolution objective from 2027.",
+            ),
         )
         objective_save(
             acting_user=manager,
@@ -369,6 +238,8 @@ def seed(*, tenant: Any, password: str) -> None:
             metric=Metric.FIRST_CONTACT_RESOLUTION,
             target=Decimal("70"),
         )
+        # Approved by Northwind, waiting for Alice (Globex's manager) to accept it.
+        revision_approve(revision=rev3, acting_user=manager)
 
     k8s_sla = _agreement(
         "NW-GLOBEX-DE-K8S",
@@ -389,7 +260,7 @@ def seed(*, tenant: Any, password: str) -> None:
         manager,
         alice,
         summary="Kubernetes platform levels.",
-        sections=_sections("Globex Germany GmbH", "the managed Kubernetes platform"),
+        sections=agreement_sections("Globex Germany GmbH", "the managed Kubernetes platform"),
         objectives=[
             {
                 "key": "availability",
@@ -430,7 +301,7 @@ def seed(*, tenant: Any, password: str) -> None:
         manager,
         bob,
         summary="Initial SLA for Initech (New York).",
-        sections=_sections("Initech", "web hosting and the service desk (New York hours)"),
+        sections=agreement_sections("Initech", "web hosting and the service desk (New York hours)"),
         objectives=[
             {
                 "key": "response",
@@ -459,6 +330,26 @@ def seed(*, tenant: Any, password: str) -> None:
         tiers=[{"objective": "availability", **t} for t in STANDARD_TIERS]
         + [{"below": Decimal("100"), "percent": Decimal("5")}],
     )
+    if initech_sla.revisions.count() == 1:
+        # A draft for 2027 that Northwind can try out (what-if) before approving it.
+        draft = revision_new_draft(
+            revision=initech_sla.revisions.get(number=1),
+            acting_user=manager,
+            effective_from=date(2027, 1, 1),
+        )
+        revision_update(
+            revision=draft,
+            acting_user=manager,
+            summary="Draft: first response within 90 minutes, 92 % of tickets.",
+        )
+        for objective in draft.objectives.filter(key="response"):
+            objective_save(
+                objective=objective,
+                acting_user=manager,
+                threshold_seconds=90 * 60,
+                target=Decimal("92"),
+                name="First response within 90 business minutes",
+            )
     erp_sla = _agreement(
         "NW-FIN-ERP",
         admin,
@@ -478,7 +369,7 @@ def seed(*, tenant: Any, password: str) -> None:
         manager,
         dora,
         summary="Internal ERP hosting levels.",
-        sections=_sections("the Finance department", "the SAP ERP landscape"),
+        sections=agreement_sections("the Finance department", "the SAP ERP landscape"),
         objectives=[
             {
                 "key": "availability",

@@ -33,6 +33,7 @@ from apps.agreements.models import Agreement
 from apps.parties.selectors import party_children_map, party_descendant_ids
 
 NO_CUSTOMER = -1  # how the evaluation's arrays spell a missing customer
+NO_SERVICE = -1  # ... and a missing service
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,7 @@ class MeasurementScope:
     shared_services: frozenset[int]  # where measurements without a customer count
 
     @classmethod
-    def of(
-        cls, *, customers: Iterable[int], services: Iterable[int] | None
-    ) -> MeasurementScope:
+    def of(cls, *, customers: Iterable[int], services: Iterable[int] | None) -> MeasurementScope:
         """The scope of an agreement (or objective) looking at ``services`` (None: all)."""
         named = None if services is None else frozenset(services)
         return cls(frozenset(customers), named, named or frozenset())
@@ -67,9 +66,15 @@ class MeasurementScope:
         shared_ids = np.fromiter(self.shared_services, np.int64, len(self.shared_services))
         return own | ((customer == NO_CUSTOMER) & np.isin(service, shared_ids))
 
-    def sql(self, *, customer: str = "customer_id", service: str = "service_id") -> tuple[
-        str, dict[str, Any]
-    ]:
+    def mask_one(self, customer: int | None, service: int | None) -> bool:
+        """The rule for one measurement (ids or None)."""
+        customers = np.array([NO_CUSTOMER if customer is None else customer], np.int64)
+        services = np.array([NO_SERVICE if service is None else service], np.int64)
+        return bool(self.mask(customers, services)[0])
+
+    def sql(
+        self, *, customer: str = "customer_id", service: str = "service_id"
+    ) -> tuple[str, dict[str, Any]]:
         """The rule as an SQL condition with its (pyformat) parameters."""
         params: dict[str, Any] = {
             "scope_customers": sorted(self.customers),

@@ -112,3 +112,15 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.party} ({self.get_role_display()})"
+
+
+class Preference(models.Model):
+    """What a user chose for themselves: the portal's language (blank: the browser's)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
+    )
+    language = models.CharField(max_length=8, blank=True, choices=settings.LANGUAGES)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.language or 'browser language'}"

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from apps.core.services import instance_save
-from apps.parties.models import Contact, Membership, MembershipRole, Party
+from apps.parties.models import Contact, Membership, MembershipRole, Party, Preference
 
 
 def party_save(*, party: Party | None = None, acting_user: Any, **data: Any) -> Party:
@@ -48,3 +48,12 @@ def provider_staff_group_ensure() -> Group:
     group, _ = Group.objects.get_or_create(name=PROVIDER_STAFF_GROUP)
     group.permissions.set(Permission.objects.filter(content_type__app_label__in=DOMAIN_APPS))
     return group
+
+
+def preference_set_language(*, user: Any, language: str) -> Preference:
+    """Remember the user's language ("" = follow the browser)."""
+    preference, _ = Preference.objects.get_or_create(user=user)
+    preference.language = language
+    preference.full_clean()
+    preference.save(update_fields=["language"])
+    return preference

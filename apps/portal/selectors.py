@@ -1,34 +1,124 @@
-"""What the portal shows: a compliance grid per agreement and the credits owed."""
+"""What the portal's overview and agreement pages show, read in a fixed number of queries.
+
+Per agreement and objective: the last twelve months (quarters for quarterly
+objectives) of results as cells and a chart, the current period's provisional
+state (on track / at risk / no data yet), the last closed period, and a quarter
+roll-up; the open credits with totals per currency; the revisions waiting for the
+user's acceptance; reviews that are due.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
-from dateutil.relativedelta import relativedelta
-from django.utils import timezone
+from django.db.models import QuerySet
 
-from apps.agreements.models import Agreement
-from apps.agreements.selectors import agreement_list_visible
-from apps.compliance.models import ComplianceResult
+from apps.agreements.models import Agreement, AgreementKind
+from apps.calendars.periods import Period, period_containing
+from apps.compliance.models import ComplianceResult, ResultStatus
 from apps.core.access import User
+from apps.credits.models import OPEN_STATUSES, ServiceCredit
+from apps.parties.selectors import party_ids_managed_by
+from apps.revisions.models import CreditTier, Objective, PeriodKind, Revision, RevisionStatus
+from apps.revisions.units import format_target, format_value
 
 MONTHS = 12
+QUARTERS = 4
+
+
+@dataclass(frozen=True)
+class Cell:
+    period: str
+    result: ComplianceResult | None
+    sample_metric: str | None = None
+
+    @property
+    def status(self) -> str:
+        if self.result is None:
+            return "none"
+        if self.result.status == ResultStatus.PENDING and self.at_risk:
+            return "at_risk"
+        return str(self.result.status)
+
+    @property
+    def at_risk(self) -> bool:
+        """Still open and, so far, on the wrong side of the target."""
+        result = self.result
+        return bool(
+            result is not None
+            and result.status == ResultStatus.PENDING
+            and result.margin is not None
+            and result.margin < 0
+        )
+
+    @property
+    def text(self) -> str:
+        if self.result is None or self.result.attained is None:
+            return "–"
+        return format_value(self.result.attained, self.result.metric, self.sample_metric)
+
+
+@dataclass(frozen=True)
+class Quarter:
+    label: str
+    met: int
+    judged: int  # met + missed months (pending and no-data months do not count)
 
 
 @dataclass
-class Row:
+class ObjectiveRow:
     key: str
-    name: str
-    cells: list[ComplianceResult | None]
+    objective: Objective
+    cells: list[Cell]
+
+    @property
+    def name(self) -> str:
+        return self.objective.name or self.objective.describe()
+
+    @property
+    def target_text(self) -> str:
+        return format_target(self.objective)
+
+    @property
+    def current(self) -> Cell:
+        return self.cells[-1]
+
+    @property
+    def last_closed(self) -> Cell | None:
+        closed = [c for c in self.cells[:-1] if c.result is not None]
+        return closed[-1] if closed else None
+
+    @property
+    def quarters(self) -> list[Quarter]:
+        if self.objective.period == PeriodKind.QUARTER:
+            return []
+        found: dict[str, list[Cell]] = defaultdict(list)
+        for cell in self.cells:
+            year, month = cell.period.split("-")
+            found[f"{year}-Q{(int(month) - 1) // 3 + 1}"].append(cell)
+        return [
+            Quarter(
+                label,
+                sum(1 for c in cells if c.result and c.result.status == ResultStatus.MET),
+                sum(
+                    1
+                    for c in cells
+                    if c.result and c.result.status in (ResultStatus.MET, ResultStatus.MISSED)
+                ),
+            )
+            for label, cells in found.items()
+        ]
 
 
 @dataclass
-class Grid:
+class AgreementSummary:
     agreement: Agreement
-    periods: list[str]
-    rows: list[Row] = field(default_factory=list)
+    rows: list[ObjectiveRow] = field(default_factory=list)
+    credits: list[ServiceCredit] = field(default_factory=list)
+    has_credit_basis: bool = True
 
     @property
     def missed(self) -> int:
@@ -36,39 +126,105 @@ class Grid:
             1
             for row in self.rows
             for cell in row.cells
-            if cell is not None and cell.status == "missed"
+            if cell.result is not None and cell.result.status == ResultStatus.MISSED
         )
 
-
-def recent_months(today: date | None = None, count: int = MONTHS) -> list[str]:
-    today = today or timezone.localdate()
-    first = today.replace(day=1)
-    return [f"{first - relativedelta(months=offset):%Y-%m}" for offset in range(count - 1, -1, -1)]
+    @property
+    def at_risk(self) -> int:
+        return sum(1 for row in self.rows if row.current.at_risk)
 
 
-def compliance_grids(user: User, agreements: list[Agreement] | None = None) -> list[Grid]:
-    """Monthly results of the last twelve months, one row per objective key."""
-    agreements = agreements if agreements is not None else list(agreement_list_visible(user))
-    periods = recent_months()
-    results = ComplianceResult.objects.filter(
-        agreement__in=[a.pk for a in agreements], period__in=periods
-    ).select_related("objective")
+@dataclass
+class Overview:
+    summaries: list[AgreementSummary]
+    months: list[str]
+    quarters: list[str]
+    awaiting: list[Revision]
+    reviews_due: list[Agreement]
+    open_credit_totals: dict[str, Decimal]
+
+
+def recent_periods(today: date, kind: str, count: int) -> list[Period]:
+    current = period_containing(today, kind)
+    periods = [current]
+    for _ in range(count - 1):
+        periods.insert(0, periods[0].previous())
+    return periods
+
+
+def revisions_awaiting(user: User, agreements: list[Agreement]) -> list[Revision]:
+    """Approved revisions of these agreements that this user may (and must) accept."""
+    managed = party_ids_managed_by(user)
+    candidates = [a.pk for a in agreements if a.customer_id in managed and a.requires_acceptance]
+    return list(
+        Revision.objects.filter(agreement_id__in=candidates, status=RevisionStatus.APPROVED)
+        .select_related("agreement", "approved_by")
+        .order_by("agreement__reference", "number")
+    )
+
+
+def credit_basis_of(agreements: list[Agreement]) -> set[int]:
+    """Agreements whose revisions carry credit tiers and whose fee is above zero."""
+    with_tiers = set(
+        CreditTier.objects.filter(revision__agreement__in=[a.pk for a in agreements])
+        .values_list("revision__agreement_id", flat=True)
+        .distinct()
+    )
+    return {a.pk for a in agreements if a.pk in with_tiers and a.monthly_fee > 0}
+
+
+def overview(
+    user: User, agreements: QuerySet[Agreement] | list[Agreement], today: date
+) -> Overview:
+    """The overview of ``agreements`` (already scoped to the user) on ``today``."""
+    agreements = list(agreements)
+    months = [p.label for p in recent_periods(today, "month", MONTHS)]
+    quarters = [p.label for p in recent_periods(today, "quarter", QUARTERS)]
+    results = (
+        ComplianceResult.objects.filter(
+            agreement__in=[a.pk for a in agreements], period__in=months + quarters
+        )
+        .select_related("objective")
+        .order_by("period")
+    )
     by_agreement: dict[int, dict[str, dict[str, ComplianceResult]]] = defaultdict(
         lambda: defaultdict(dict)
     )
     for result in results:
         by_agreement[result.agreement_id][result.key][result.period] = result
-    grids = []
+    credits: dict[int, list[ServiceCredit]] = defaultdict(list)
+    for credit in ServiceCredit.objects.filter(
+        agreement__in=[a.pk for a in agreements], status__in=OPEN_STATUSES
+    ).order_by("-period"):
+        credits[credit.agreement_id].append(credit)
+    basis = credit_basis_of(agreements)
+    summaries = []
+    totals: dict[str, Decimal] = defaultdict(Decimal)
     for agreement in agreements:
-        grid = Grid(agreement, periods)
+        summary = AgreementSummary(
+            agreement,
+            credits=credits[agreement.pk],
+            has_credit_basis=agreement.pk in basis or agreement.kind != AgreementKind.INTERNAL,
+        )
         for key, cells in sorted(by_agreement[agreement.pk].items()):
-            latest = cells[max(cells)]
-            grid.rows.append(
-                Row(
+            latest = cells[max(cells, key=lambda label: (cells[label].period_start, label))]
+            objective = latest.objective
+            labels = quarters if objective.period == PeriodKind.QUARTER else months
+            summary.rows.append(
+                ObjectiveRow(
                     key,
-                    latest.objective.name or latest.objective.describe(),
-                    [cells.get(p) for p in periods],
+                    objective,
+                    [Cell(label, cells.get(label), objective.sample_metric) for label in labels],
                 )
             )
-        grids.append(grid)
-    return grids
+        for credit in summary.credits:
+            totals[credit.currency] += credit.amount
+        summaries.append(summary)
+    return Overview(
+        summaries,
+        months,
+        quarters,
+        revisions_awaiting(user, agreements),
+        [a for a in agreements if a.review_due],
+        dict(sorted(totals.items())),
+    )

