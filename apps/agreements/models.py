@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from apps.core.currencies import CURRENCY_CHOICES, MINOR_UNITS
@@ -31,24 +32,24 @@ class Service(models.Model):
 
 
 class AgreementKind(models.TextChoices):
-    CUSTOMER = "customer", "Customer SLA"
-    INTERNAL = "internal", "Internal SLA"
+    CUSTOMER = "customer", _("Customer SLA")
+    INTERNAL = "internal", _("Internal SLA")
 
 
 class Tier(models.TextChoices):
-    CORPORATE = "corporate", "Corporate level"
-    CUSTOMER = "customer", "Customer level"
-    SERVICE = "service", "Service level"
+    CORPORATE = "corporate", _("Corporate level")
+    CUSTOMER = "customer", _("Customer level")
+    SERVICE = "service", _("Service level")
 
 
 TIER_DEPTH = {Tier.CORPORATE: 0, Tier.CUSTOMER: 1, Tier.SERVICE: 2}
 
 
 class AgreementStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    ACTIVE = "active", "Active"
-    EXPIRED = "expired", "Expired"
-    TERMINATED = "terminated", "Terminated"
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Active")
+    EXPIRED = "expired", _("Expired")
+    TERMINATED = "terminated", _("Terminated")
 
 
 REVIEW_CHOICES = [(months, f"every {months} months") for months in (3, 6, 12, 18, 24)]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ResultStatus(models.TextChoices):
-    MET = "met", "Met"
-    MISSED = "missed", "Missed"
-    NO_DATA = "no_data", "No data"
-    PENDING = "pending", "Pending"
+    MET = "met", _("Met")
+    MISSED = "missed", _("Missed")
+    NO_DATA = "no_data", _("No data")
+    PENDING = "pending", _("Pending")
 
 
 class ComplianceResult(models.Model):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.formats import number_format
+
 from apps.core.currencies import MINOR_UNITS
 
 
@@ -33,6 +35,13 @@ def money_text(value: Decimal, currency: str) -> str:
 def format_money(value: Decimal, currency: str) -> str:
     """The rounded amount with its currency code: "125.00 EUR"."""
     return f"{money_text(value, currency)} {currency}"
+
+
+def format_money_local(value: Decimal, currency: str) -> str:
+    """For people, in the active language: "1,200.00 EUR" (en), "1.200,00 EUR" (de)."""
+    digits = MINOR_UNITS.get(currency, 2)
+    text = number_format(money_round(value, currency), digits, use_l10n=True, force_grouping=True)
+    return f"{text} {currency}"
 
 
 def format_percent(value: Decimal) -> str:

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from apps.core.money import format_money, format_percent
+from apps.core.money import format_money_local, format_percent
 from apps.credits.models import CreditStatus, ServiceCredit
 from apps.revisions.units import format_value
 
@@ -53,8 +53,8 @@ def credit_summary(credit: ServiceCredit) -> str:
     """E.g. "10 % of 12,000.00 EUR = 1,200.00 EUR (capped at 30 %)"; "resolved at …"."""
     text = _("%(percent)s of %(basis)s = %(amount)s") % {
         "percent": format_percent(credit.percent),
-        "basis": format_money(credit.fee_basis, credit.currency),
-        "amount": format_money(credit.amount, credit.currency),
+        "basis": format_money_local(credit.fee_basis, credit.currency),
+        "amount": format_money_local(credit.amount, credit.currency),
     }
     if credit.uncapped_percent > credit.percent:
         text += " " + _("(capped at %(cap)s; uncapped %(uncapped)s)") % {

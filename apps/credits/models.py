@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from apps.revisions.models import Revision
 
 
 class CreditStatus(models.TextChoices):
-    CALCULATED = "calculated", "Calculated"
-    APPROVED = "approved", "Approved"
-    ISSUED = "issued", "Issued"
-    DISPUTED = "disputed", "Disputed"
-    RESOLVED = "resolved", "Resolved"
-    VOID = "void", "Void"
+    CALCULATED = "calculated", _("Calculated")
+    APPROVED = "approved", _("Approved")
+    ISSUED = "issued", _("Issued")
+    DISPUTED = "disputed", _("Disputed")
+    RESOLVED = "resolved", _("Resolved")
+    VOID = "void", _("Void")
 
 
 # Allowed moves: from -> {to: who may do it}. "provider" = provider manager,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Exclusion(models.Model):
@@ -83,9 +84,9 @@ class Ticket(Exclusion):
 
 
 class PauseReason(models.TextChoices):
-    WAITING_CUSTOMER = "waiting_customer", "Waiting on customer"
-    WAITING_THIRD_PARTY = "waiting_third_party", "Waiting on third party"
-    OTHER = "other", "Other agreed pause"
+    WAITING_CUSTOMER = "waiting_customer", _("Waiting on customer")
+    WAITING_THIRD_PARTY = "waiting_third_party", _("Waiting on third party")
+    OTHER = "other", _("Other agreed pause")
 
 
 class TicketPause(models.Model):
@@ -111,14 +112,14 @@ class TicketPause(models.Model):
 
 
 class OutageKind(models.TextChoices):
-    UNPLANNED = "unplanned", "Unplanned"
-    PLANNED = "planned", "Planned maintenance"
+    UNPLANNED = "unplanned", _("Unplanned")
+    PLANNED = "planned", _("Planned maintenance")
 
 
 class OutageCause(models.TextChoices):
-    PROVIDER = "provider", "Provider"
-    CUSTOMER = "customer", "Customer"
-    THIRD_PARTY = "third_party", "Third party"
+    PROVIDER = "provider", _("Provider")
+    CUSTOMER = "customer", _("Customer")
+    THIRD_PARTY = "third_party", _("Third party")
 
 
 class Outage(Exclusion):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
 class PartyKind(models.TextChoices):
-    PROVIDER = "provider", "Provider"
-    CUSTOMER = "customer", "Customer"
-    INTERNAL = "internal", "Internal department"
+    PROVIDER = "provider", _("Provider")
+    CUSTOMER = "customer", _("Customer")
+    INTERNAL = "internal", _("Internal department")
 
 
 # Which kinds a party of a given kind may sit under.
@@ -63,10 +64,10 @@ class Party(models.Model):
 
 
 class ContactRole(models.TextChoices):
-    REPORT_RECIPIENT = "report_recipient", "Report recipient"
-    ESCALATION = "escalation", "Escalation contact"
-    SERVICE_MANAGER = "service_manager", "Service manager"
-    OTHER = "other", "Other"
+    REPORT_RECIPIENT = "report_recipient", _("Report recipient")
+    ESCALATION = "escalation", _("Escalation contact")
+    SERVICE_MANAGER = "service_manager", _("Service manager")
+    OTHER = "other", _("Other")
 
 
 class Contact(models.Model):
@@ -88,8 +89,8 @@ class Contact(models.Model):
 
 
 class MembershipRole(models.TextChoices):
-    VIEWER = "viewer", "Viewer"
-    MANAGER = "manager", "Manager"
+    VIEWER = "viewer", _("Viewer")
+    MANAGER = "manager", _("Manager")
 
 
 class Membership(models.Model):

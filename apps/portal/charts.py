@@ -16,6 +16,7 @@ from typing import Any
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 WIDTH, HEIGHT = 320, 120
 LEFT, RIGHT, TOP, BOTTOM = 40, 16, 8, 22
@@ -102,10 +103,10 @@ def attainment_chart(points: Sequence[Point], target: Decimal, *, title: str) ->
 
 
 RUN_LABELS = {
-    "running": "clock running",
-    "late": "clock running past the deadline",
-    "closed": "outside business hours",
-    "paused": "paused",
+    "running": gettext_noop("clock running"),
+    "late": gettext_noop("clock running past the deadline"),
+    "closed": gettext_noop("outside business hours"),
+    "paused": gettext_noop("paused"),
 }
 
 

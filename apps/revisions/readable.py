@@ -8,25 +8,26 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from apps.revisions.diff import ItemChanges, RevisionDiff, SectionDiff
 from apps.revisions.models import Metric
 from apps.revisions.units import format_duration, format_value
 
 FIELD_LABELS = {
-    "name": "name",
-    "metric": "metric",
-    "target": "target",
-    "comparison": "comparison",
-    "threshold_seconds": "clock limit per ticket",
-    "aggregate": "aggregate",
-    "sample_metric": "sample metric",
-    "period": "period",
-    "calendar": "calendar",
-    "service": "service",
-    "priority": "priority",
-    "below": "below",
-    "percent": "share of the fee",
+    "name": gettext_noop("name"),
+    "metric": gettext_noop("metric"),
+    "target": gettext_noop("target"),
+    "comparison": gettext_noop("comparison"),
+    "threshold_seconds": gettext_noop("clock limit per ticket"),
+    "aggregate": gettext_noop("aggregate"),
+    "sample_metric": gettext_noop("sample metric"),
+    "period": gettext_noop("period"),
+    "calendar": gettext_noop("calendar"),
+    "service": gettext_noop("service"),
+    "priority": gettext_noop("priority"),
+    "below": gettext_noop("below"),
+    "percent": gettext_noop("share of the fee"),
 }
 
 

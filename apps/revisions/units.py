@@ -36,13 +36,14 @@ def format_duration(seconds: int | float | Decimal) -> str:
     minutes = abs(total) // 60
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
+    unit_d, unit_h, unit_min, unit_s = _("d"), _("h"), _("min"), _("s")
     if days:
-        return f"{sign}{days} {_('d')} {hours} {_('h')}"
+        return f"{sign}{days} {unit_d} {hours} {unit_h}"
     if hours:
-        return f"{sign}{hours} {_('h')} {mins:02d} {_('min')}"
+        return f"{sign}{hours} {unit_h} {mins:02d} {unit_min}"
     if minutes:
-        return f"{sign}{mins} {_('min')}"
-    return f"{sign}{abs(total)} {_('s')}"
+        return f"{sign}{mins} {unit_min}"
+    return f"{sign}{abs(total)} {unit_s}"
 
 
 def format_number(value: Decimal | float | int, places: int = 2) -> str:

@@ -10,7 +10,7 @@ from django import template
 from django.utils.safestring import SafeString
 
 from apps.compliance.timeline import ClockView
-from apps.core.money import format_money
+from apps.core.money import format_money_local
 from apps.portal.charts import Point, attainment_chart, clock_bar
 from apps.portal.selectors import ObjectiveRow
 from apps.revisions.diff import RevisionDiff, SectionDiff
@@ -34,7 +34,7 @@ def minutes(seconds: int | float | Decimal | None) -> str:
 
 @register.filter
 def money(amount: Decimal | None, currency: str) -> str:
-    return "–" if amount is None else format_money(amount, currency)
+    return "–" if amount is None else format_money_local(amount, currency)
 
 
 @register.filter

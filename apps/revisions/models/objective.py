@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from apps.agreements.models import Service
@@ -19,13 +20,13 @@ from apps.revisions.models.revision import LockedWithRevision, Revision
 
 
 class Metric(models.TextChoices):
-    AVAILABILITY = "availability", "Availability"
-    RESPONSE_TIME = "response_time", "Response time"
-    RESOLUTION_TIME = "resolution_time", "Resolution time"
-    FIRST_CONTACT_RESOLUTION = "first_contact_resolution", "First-contact resolution"
-    CLOSURE_RATE = "closure_rate", "Closure rate"
-    TURNAROUND_TIME = "turnaround_time", "Turnaround time"
-    SAMPLE = "sample", "Custom sample aggregate"
+    AVAILABILITY = "availability", _("Availability")
+    RESPONSE_TIME = "response_time", _("Response time")
+    RESOLUTION_TIME = "resolution_time", _("Resolution time")
+    FIRST_CONTACT_RESOLUTION = "first_contact_resolution", _("First-contact resolution")
+    CLOSURE_RATE = "closure_rate", _("Closure rate")
+    TURNAROUND_TIME = "turnaround_time", _("Turnaround time")
+    SAMPLE = "sample", _("Custom sample aggregate")
 
 
 PERCENT_METRICS = {
@@ -39,28 +40,28 @@ THRESHOLD_METRICS = {Metric.RESPONSE_TIME, Metric.RESOLUTION_TIME}
 
 
 class Comparison(models.TextChoices):
-    GTE = "gte", "at least (≥)"
-    LTE = "lte", "at most (≤)"
+    GTE = "gte", _("at least (≥)")
+    LTE = "lte", _("at most (≤)")
 
 
 class Aggregate(models.TextChoices):
-    MEAN = "mean", "mean"
-    MIN = "min", "minimum"
-    MAX = "max", "maximum"
-    SUM = "sum", "sum"
-    COUNT = "count", "count"
-    P50 = "p50", "50th percentile"
-    P90 = "p90", "90th percentile"
-    P95 = "p95", "95th percentile"
-    P99 = "p99", "99th percentile"
+    MEAN = "mean", _("mean")
+    MIN = "min", _("minimum")
+    MAX = "max", _("maximum")
+    SUM = "sum", _("sum")
+    COUNT = "count", _("count")
+    P50 = "p50", _("50th percentile")
+    P90 = "p90", _("90th percentile")
+    P95 = "p95", _("95th percentile")
+    P99 = "p99", _("99th percentile")
 
 
 TURNAROUND_AGGREGATES = {Aggregate.MEAN, Aggregate.P50, Aggregate.P90, Aggregate.P95, Aggregate.P99}
 
 
 class PeriodKind(models.TextChoices):
-    MONTH = "month", "Calendar month"
-    QUARTER = "quarter", "Calendar quarter"
+    MONTH = "month", _("Calendar month")
+    QUARTER = "quarter", _("Calendar quarter")
 
 
 # The terms of an objective, in the order forms, the API and the diff show them.

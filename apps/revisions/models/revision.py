@@ -15,28 +15,29 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from apps.agreements.models import Agreement
 
 
 class RevisionStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    APPROVED = "approved", "Approved"
-    ACCEPTED = "accepted", "Accepted"
-    SUPERSEDED = "superseded", "Superseded"
+    DRAFT = "draft", _("Draft")
+    APPROVED = "approved", _("Approved")
+    ACCEPTED = "accepted", _("Accepted")
+    SUPERSEDED = "superseded", _("Superseded")
 
 
 class SectionKey(models.TextChoices):
-    OVERVIEW = "overview", "Overview"
-    SERVICES = "services", "Services and exclusions"
-    PROVIDER_RESPONSIBILITIES = "provider_responsibilities", "Responsibilities of the provider"
-    CUSTOMER_RESPONSIBILITIES = "customer_responsibilities", "Responsibilities of the customer"
-    ESCALATION = "escalation", "Escalation procedure"
-    REMEDIES = "remedies", "Remedies and service credits"
-    INDEMNIFICATION = "indemnification", "Indemnification"
-    REPORTING = "reporting", "Reporting"
-    REVIEW = "review", "Review"
+    OVERVIEW = "overview", _("Overview")
+    SERVICES = "services", _("Services and exclusions")
+    PROVIDER_RESPONSIBILITIES = "provider_responsibilities", _("Responsibilities of the provider")
+    CUSTOMER_RESPONSIBILITIES = "customer_responsibilities", _("Responsibilities of the customer")
+    ESCALATION = "escalation", _("Escalation procedure")
+    REMEDIES = "remedies", _("Remedies and service credits")
+    INDEMNIFICATION = "indemnification", _("Indemnification")
+    REPORTING = "reporting", _("Reporting")
+    REVIEW = "review", _("Review")
 
 
 # Set by the workflow (numbering, approval, acceptance, supersession), never edited.
