@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django_tenants.utils import get_public_schema_name
 
 from apps.core.tenancy import current_schema, current_tenant
-from apps.tenants.models import Tenant
+from apps.tenants.models import Domain, Tenant
 
 
 def tenant_list_serving() -> QuerySet[Tenant]:
@@ -26,3 +26,19 @@ def tenant_timezone() -> str:
             .first()
         )
     return zone or settings.DEFAULT_TIME_ZONE
+
+
+def tenant_base_url(schema_name: str | None = None) -> str:
+    """The absolute base URL of a tenant's host, for links in e-mails and webhooks:
+    ``<PUBLIC_URL_SCHEME>://<primary domain>[:<PUBLIC_URL_PORT>]`` (no trailing slash)."""
+    schema = schema_name or current_schema()
+    domain = (
+        Domain.objects.filter(tenant__schema_name=schema)
+        .order_by("-is_primary", "domain")
+        .values_list("domain", flat=True)
+        .first()
+    ) or f"{schema}.{settings.BASE_DOMAIN}"
+    port = int(settings.PUBLIC_URL_PORT or 0)
+    scheme = settings.PUBLIC_URL_SCHEME
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{domain}" + (f":{port}" if port and port != default else "")

@@ -202,13 +202,24 @@ STORAGES = {
 }
 
 # --- E-mail -----------------------------------------------------------------
-EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+# With EMAIL_HOST set: SMTP through Django's backend. Without (development, demo):
+# every message is written as an .eml file under EMAIL_FILE_PATH.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / ".data" / "mail"))
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "apps.core.mail.EmlFileBackend"
+)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"SLA Portal <no-reply@{BASE_DOMAIN}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# How links in e-mails reach a tenant's host: <scheme>://<tenant domain>[:PORT]/...
+PUBLIC_URL_SCHEME = env_str("PUBLIC_URL_SCHEME", "https")
+PUBLIC_URL_PORT = env_int("PUBLIC_URL_PORT", 0)  # 0: the scheme's default port
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {

@@ -18,4 +18,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Links in e-mails point at the development server (make run serves port 8000).
+PUBLIC_URL_SCHEME = os.environ.get("PUBLIC_URL_SCHEME", "http")
+PUBLIC_URL_PORT = int(os.environ.get("PUBLIC_URL_PORT", os.environ.get("PORT", "8000")))
