@@ -111,9 +111,7 @@ def run() -> str:
         counts = _multiply()
         demo_measurements.evaluate_history(now=timezone.now())
         agreement = Agreement.objects.get(reference="NW-GLOBEX-DE")
-        month = (timezone.localdate().replace(day=1) - timedelta(days=70)).strftime(
-            "%Y-%m"
-        )
+        month = (timezone.localdate().replace(day=1) - timedelta(days=70)).strftime("%Y-%m")
     seeded = time.perf_counter() - started
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, f"{SLUG}.{settings.BASE_DOMAIN}"]
     client = Client(HTTP_HOST=f"{SLUG}.{settings.BASE_DOMAIN}")

@@ -95,3 +95,29 @@ class CreditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.credit_id}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class PeriodClose(models.Model):
+    """A period of an agreement closed after its grace window: results final, credit settled.
+
+    One row per agreement × period (unique), so closing twice settles once.
+    """
+
+    agreement = models.ForeignKey(
+        "agreements.Agreement", on_delete=models.PROTECT, related_name="closed_periods"
+    )
+    period = models.CharField(max_length=7)
+    closed_at = models.DateTimeField()
+    results = models.PositiveIntegerField(default=0)
+    credit = models.ForeignKey(
+        ServiceCredit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-closed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "period"], name="period_close_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement_id} {self.period} closed {self.closed_at:%Y-%m-%d}"

@@ -7,8 +7,6 @@ counted before its credits are calculated.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from celery import shared_task
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -16,10 +14,8 @@ from django_tenants.utils import schema_context
 from apps.agreements.selectors import agreement_list_evaluated
 from apps.calendars.periods import parse_period, period_containing
 from apps.core.jobs import PlatformTask
-from apps.credits.settlement import period_settle
+from apps.credits.settlement import GRACE, closes_due, period_close, period_settle
 from apps.tenants.selectors import tenant_list_serving
-
-GRACE = timedelta(days=5)
 
 
 def periods_due(now=None) -> list[str]:
@@ -55,3 +51,22 @@ def settle_fanout() -> int:
                 settle_tenant.delay(label)
                 sent += 1
     return sent
+
+
+@shared_task(name="credits.close_tenant")
+def close_tenant() -> int:
+    """Close the current tenant's periods that are past their grace window (idempotent)."""
+    now = timezone.now()
+    closed = 0
+    for agreement, period in closes_due(list(agreement_list_evaluated()), now):
+        closed += period_close(agreement=agreement, period=period, now=now)
+    return closed
+
+
+@shared_task(name="credits.close_fanout", base=PlatformTask)
+def close_fanout() -> int:
+    """Beat entry point (public schema), daily: one close_tenant per tenant."""
+    for tenant in tenant_list_serving():
+        with schema_context(tenant.schema_name):
+            close_tenant.delay()
+    return tenant_list_serving().count()

@@ -30,3 +30,11 @@ class MembershipAdmin(SimpleHistoryAdmin):
     list_filter = ("role", "party__kind")
     search_fields = ("user__username", "party__name")
     autocomplete_fields = ["user", "party"]
+
+
+@admin.register(Contact)
+class ContactAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "email", "party", "role", "escalation_level")
+    list_filter = ("role", "party")
+    search_fields = ("name", "email", "party__name")
+    autocomplete_fields = ["party"]

@@ -38,6 +38,7 @@ DOMAIN_APPS = (
     "revisions",
     "compliance",
     "credits",
+    "reports",
 )
 PROVIDER_STAFF_GROUP = "Provider staff"
 

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from apps.portal.views import account, credits, overview, periods, revisions
+from apps.portal.views import account, credits, overview, periods, revisions, subscriptions
 
 app_name = "portal"
 
@@ -23,6 +23,8 @@ urlpatterns = [
     path(f"{REVISION}accept/", revisions.revision_accept_view, name="revision-accept"),
     path("credits/", credits.credit_list, name="credits"),
     path("credits/<int:pk>/", credits.credit_detail, name="credit"),
+    path("subscriptions/", subscriptions.subscription_list, name="subscriptions"),
+    path("reports/unsubscribe/<str:token>/", subscriptions.unsubscribe, name="unsubscribe"),
     path("language/", account.set_language, name="language"),
     path("view-as/", account.view_as, name="view-as"),
     path(

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.utils.text import slugify
 
 from apps.core.money import money_text
 from apps.reports.periods import PeriodReport
@@ -53,7 +53,8 @@ CSV_COLUMNS = [
 
 def report_filename(report: PeriodReport, extension: str) -> str:
     """E.g. "NW-GLOBEX-DE-2026-09.pdf"."""
-    return f"{slugify(report.agreement.reference).upper()}-{report.period.label}.{extension}"
+    reference = re.sub(r"[^A-Za-z0-9._-]+", "-", report.agreement.reference).strip("-")
+    return f"{reference or 'agreement'}-{report.period.label}.{extension}"
 
 
 def report_context(report: PeriodReport, **extra: Any) -> dict[str, Any]:
@@ -74,11 +75,15 @@ def report_html(report: PeriodReport, *, base_url: str = "", **extra: Any) -> st
     )
 
 
-def report_pdf(report: PeriodReport, *, request: HttpRequest | None = None) -> bytes:
-    """The report as PDF, rendered by WeasyPrint from ``report_html``."""
+def report_pdf(
+    report: PeriodReport, *, request: HttpRequest | None = None, base_url: str = ""
+) -> bytes:
+    """The report as PDF, rendered by WeasyPrint from ``report_html``; links in it point
+    at ``base_url`` (or the request's host)."""
     from weasyprint import HTML  # Pango is loaded when WeasyPrint is imported
 
-    base_url = request.build_absolute_uri("/") if request is not None else ""
+    if request is not None:
+        base_url = request.build_absolute_uri("/")
     html = report_html(report, base_url=base_url.rstrip("/"))
     return bytes(HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf())
 

@@ -279,6 +279,18 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "credits.settle_fanout",
         "schedule": env_int("COMPLIANCE_EVERY_SECONDS", 3600),
     },
+    "close-periods-daily": {
+        "task": "credits.close_fanout",
+        "schedule": env_int("CLOSE_EVERY_SECONDS", 24 * 3600),
+    },
+    "reports-every-15-minutes": {
+        "task": "reports.dispatch_fanout",
+        "schedule": env_int("REPORTS_EVERY_SECONDS", 15 * 60),
+    },
+    "reports-sweep-every-5-minutes": {
+        "task": "reports.sweep_fanout",
+        "schedule": env_int("REPORTS_SWEEP_EVERY_SECONDS", 5 * 60),
+    },
 }
 
 # --- Logging ----------------------------------------------------------------

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -31,13 +32,18 @@ class Command(BaseCommand):
         if not no_seed:
             call_command("seed_demo")
         connections.close_all()
+        # The first report dispatch goes out as the worker starts, not 15 minutes later
+        # (by task name: the tenants app does not import the reports app).
+        current_app.send_task("reports.dispatch_fanout")
 
         base = settings.BASE_DOMAIN
         self.stdout.write(self.style.SUCCESS("\nSLA Portal is starting:"))
         self.stdout.write(f"  public site     http://{base}:{port}/")
         self.stdout.write(f"  demo portal     http://demo.{base}:{port}/")
         self.stdout.write(f"  provider admin  http://demo.{base}:{port}/admin/")
-        self.stdout.write(f"  API docs        http://demo.{base}:{port}/api/docs/\n")
+        self.stdout.write(f"  API docs        http://demo.{base}:{port}/api/docs/")
+        mail = settings.EMAIL_HOST or settings.EMAIL_FILE_PATH
+        self.stdout.write(f"  e-mails         {mail}\n")
         sys.stdout.flush()
 
         env = dict(os.environ)

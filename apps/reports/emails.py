@@ -1,0 +1,120 @@
+"""The report e-mail of one subscription for one period: HTML and text, attachments, headers.
+
+One message per subscription and period covers every agreement of the subscriber's
+party (and the parties below it): per agreement the period's objectives, the
+breaches with their causes, the credit, what is at risk now, and a link to the
+period page on the tenant's host; the PDF of each agreement's period report (the
+portal's renderer) is attached. ``List-Unsubscribe`` (one click) and a link to
+manage the subscription are in every message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from apps.agreements.models import Agreement
+from apps.agreements.selectors import agreement_list_evaluated
+from apps.compliance.risk import AtRisk, at_risk
+from apps.parties.selectors import party_descendant_ids
+from apps.reports.models import Frequency, ReportRun, ReportSubscription
+from apps.reports.periods import PeriodReport, period_report, with_tickets
+from apps.reports.rendering import report_csv, report_filename, report_pdf
+from apps.reports.schedule import Due
+from apps.tenants.selectors import tenant_base_url
+
+UNSUBSCRIBE_SALT = "reports.unsubscribe"
+BREACHES_IN_MAIL = 10
+
+
+@dataclass
+class AgreementSection:
+    report: PeriodReport
+    risk: AtRisk
+    url: str  # the period page on the tenant's host
+
+
+def unsubscribe_token(subscription: ReportSubscription) -> str:
+    return signing.dumps({"id": subscription.pk}, salt=UNSUBSCRIBE_SALT)
+
+
+def subscription_from_token(token: str) -> int | None:
+    """The subscription id a token names, or None when it is not ours (forged, garbled)."""
+    try:
+        value = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    return value.get("id") if isinstance(value, dict) else None
+
+
+def subscription_agreements(subscription: ReportSubscription) -> list[Agreement]:
+    parties = party_descendant_ids([subscription.party_id])
+    return list(
+        agreement_list_evaluated()
+        .filter(customer_id__in=parties)
+        .select_related("provider", "customer")
+    )
+
+
+def message_id(run: ReportRun) -> str:
+    """The same for every attempt of one run, so mail systems can tell a resend."""
+    return f"<report-{run.pk}-{run.period}@{settings.BASE_DOMAIN}>"
+
+
+def report_message(
+    subscription: ReportSubscription, due: Due, run: ReportRun, *, agreements: list[Agreement]
+) -> EmailMultiAlternatives:
+    base = tenant_base_url()
+    now = timezone.now()
+    language = subscription.language or settings.LANGUAGE_CODE
+    with translation.override(language), timezone.override(subscription.timezone):
+        sections = []
+        for agreement in agreements:
+            report = period_report(agreement, due.period, now=now)
+            with_tickets(report, report.breaches[:BREACHES_IN_MAIL])
+            path = reverse("portal:period", args=[agreement.pk, due.period.label])
+            sections.append(AgreementSection(report, at_risk(agreement, now=now), base + path))
+        token = unsubscribe_token(subscription)
+        context = {
+            "subscription": subscription,
+            "due": due,
+            "weekly": subscription.frequency == Frequency.WEEKLY,
+            "sections": sections,
+            "provider": agreements[0].provider.name if agreements else "",
+            "breaches_in_mail": BREACHES_IN_MAIL,
+            "manage_url": base + reverse("portal:subscriptions"),
+            "unsubscribe_url": base + reverse("portal:unsubscribe", args=[token]),
+            "base_url": base,
+        }
+        subject = render_to_string("reports/email/subject.txt", context).strip()
+        text = render_to_string("reports/email/report.txt", context)
+        html = render_to_string("reports/email/report.html", context)
+        message = EmailMultiAlternatives(
+            subject=" ".join(subject.split()),
+            body=text,
+            to=[subscription.recipient],
+            headers={
+                "Message-ID": message_id(run),
+                "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "Auto-Submitted": "auto-generated",
+            },
+        )
+        message.attach_alternative(html, "text/html")
+        for section in sections:
+            report = section.report
+            if subscription.attach_pdf:
+                with_tickets(report, report.breaches)
+                message.attach(
+                    report_filename(report, "pdf"), report_pdf(report), "application/pdf"
+                )
+            if subscription.attach_csv:
+                with_tickets(report, report.breaches)
+                message.attach(report_filename(report, "csv"), report_csv(report), "text/csv")
+    return message

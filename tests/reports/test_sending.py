@@ -1,0 +1,176 @@
+"""Report e-mails: content, exactly-once runs (claims, leases, retries), command, unsubscribe."""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django_tenants.utils import schema_context
+
+from apps.calendars.periods import parse_period
+from apps.compliance.evaluation import evaluate_period
+from apps.parties.models import Contact, ContactRole
+from apps.reports.emails import unsubscribe_token
+from apps.reports.models import ReportRun, ReportSubscription, RunStatus
+from apps.reports.services import LEASE, run_claim, run_send, runs_due
+from tests.conftest import TENANT_A, TENANT_B
+
+NOW = datetime(2026, 12, 2, 9, tzinfo=UTC)  # after the 1 December 07:00 slot in Berlin
+
+
+@pytest.fixture(autouse=True)
+def _pinned(time_machine):
+    time_machine.move_to(NOW, tick=False)
+
+
+def subscribe(world, email: str = "reports@x.example", **options) -> ReportSubscription:
+    contact = Contact.objects.create(
+        party=world.party_x, name="Rita Reports", email=email, role=ContactRole.REPORT_RECIPIENT
+    )
+    return ReportSubscription.objects.create(
+        party=world.party_x, contact=contact, timezone="Europe/Berlin", **options
+    )
+
+
+@pytest.fixture
+def subscribed(world_a):
+    with schema_context(TENANT_A.schema):
+        evaluate_period(agreements=[world_a.agreement_x], period=parse_period("2026-11"), now=NOW)
+        return world_a, subscribe(world_a)
+
+
+def test_the_report_mail_carries_the_period_links_pdf_and_unsubscribe(subscribed):
+    world, subscription = subscribed
+    with schema_context(TENANT_A.schema):
+        assert run_send(subscription, "2026-11") == "sent"
+
+    [message] = mail.outbox
+    assert message.to == ["reports@x.example"]
+    assert "2026-11" in message.subject
+    html = message.alternatives[0][0]
+    assert world.agreement_x.reference in message.body and world.agreement_x.reference in html
+    assert world.agreement_y.reference not in message.body + html  # another customer's
+    period_url = f"/agreements/{world.agreement_x.pk}/periods/2026-11/"
+    assert f"://{TENANT_A.host}{period_url}" in html  # on the tenant's own host
+    [(name, pdf, kind)] = message.attachments
+    assert name == f"{world.agreement_x.reference}-2026-11.pdf" and kind == "application/pdf"
+    assert pdf.startswith(b"%PDF")
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "/reports/unsubscribe/" in message.extra_headers["List-Unsubscribe"]
+    with schema_context(TENANT_A.schema):
+        run = ReportRun.objects.get()
+    assert run.status == RunStatus.SENT and run.message_id == message.extra_headers["Message-ID"]
+
+
+def test_a_second_send_of_the_same_period_sends_nothing(subscribed):
+    _, subscription = subscribed
+    with schema_context(TENANT_A.schema):
+        assert run_send(subscription, "2026-11") == "sent"
+        assert run_send(subscription, "2026-11") == "held"
+        assert runs_due(NOW) == []
+    assert len(mail.outbox) == 1
+
+
+def test_a_live_claim_holds_off_others_and_a_lapsed_one_is_taken_over(subscribed):
+    _, subscription = subscribed
+    with schema_context(TENANT_A.schema):
+        first = run_claim(subscription, "2026-11", NOW)
+        assert first is not None
+        assert run_claim(subscription, "2026-11", NOW + LEASE - timedelta(seconds=1)) is None
+        assert runs_due(NOW) == []  # claimed and alive: not due again
+        later = NOW + LEASE + timedelta(seconds=1)
+        assert runs_due(later) == [(subscription.pk, "2026-11")]  # the sweeper's view
+        second = run_claim(subscription, "2026-11", later)
+        assert second is not None and second.claim != first.claim and second.attempts == 2
+        # The first worker, back from the dead, may not record anything any more.
+        assert not ReportRun.objects.filter(pk=first.pk, claim=first.claim).exists()
+
+
+def test_permanent_refusal_fails_the_run_and_a_transient_error_lets_it_lapse(
+    subscribed, monkeypatch
+):
+    _, subscription = subscribed
+
+    def refuse(self, *args, **kwargs):
+        raise smtplib.SMTPRecipientsRefused({"reports@x.example": (550, b"no such user")})
+
+    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", refuse)
+    with schema_context(TENANT_A.schema):
+        assert run_send(subscription, "2026-11") == "failed"
+        run = ReportRun.objects.get()
+        assert run.status == RunStatus.FAILED and "SMTPRecipientsRefused" in run.error
+        assert runs_due(NOW + timedelta(hours=1)) == []  # not retried by itself
+
+    def disconnect(self, *args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("gone")
+
+    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", disconnect)
+    with schema_context(TENANT_A.schema):
+        ReportRun.objects.all().delete()
+        with pytest.raises(smtplib.SMTPServerDisconnected):  # the task retries it
+            run_send(subscription, "2026-11")
+        run = ReportRun.objects.get()
+        assert run.status == RunStatus.SENDING and run.lease_until <= NOW
+        assert runs_due(NOW) == [(subscription.pk, "2026-11")]
+    monkeypatch.undo()
+    with schema_context(TENANT_A.schema):
+        assert run_send(subscription, "2026-11") == "sent"
+        assert ReportRun.objects.get().attempts == 2
+    assert len(mail.outbox) == 1
+
+
+def test_an_inactive_subscription_or_one_without_agreements_sends_nothing(world_a):
+    with schema_context(TENANT_A.schema):
+        subscription = subscribe(world_a, active=False)
+        assert run_send(subscription, "2026-11") == "inactive"
+        subscription.active = True
+        subscription.save()
+        world_a.agreement_x.status = "terminated"
+        world_a.agreement_x.save()
+        assert run_send(subscription, "2026-11") == "skipped"
+        assert ReportRun.objects.get().status == RunStatus.SKIPPED
+    assert mail.outbox == []
+
+
+def test_send_reports_twice_sends_once_and_only_its_tenants_data(subscribed, world_b, capsys):
+    with schema_context(TENANT_B.schema):
+        subscribe(world_b, email="b-reports@x.example")
+
+    call_command("send_reports", tenant=TENANT_A.schema, no_progress=True)
+    call_command("send_reports", tenant=TENANT_A.schema, no_progress=True)
+    call_command("send_reports", tenant=TENANT_B.schema, no_progress=True, dry_run=True)
+
+    output = capsys.readouterr().out
+    assert "1 sent" in output and "1 already sent, 0 to send" in output
+    assert "would send 2026-11 to b-reports@x.example" in output
+    assert [m.to for m in mail.outbox] == [["reports@x.example"]]
+    assert world_b.agreement_x.reference not in mail.outbox[0].body
+
+
+def test_one_click_unsubscribe_stops_the_subscription(subscribed, client_a):
+    _, subscription = subscribed
+    with schema_context(TENANT_A.schema):
+        token = unsubscribe_token(subscription)
+    url = f"/reports/unsubscribe/{token}/"
+
+    assert client_a.get(url).status_code == 200
+    assert client_a.post(url).status_code == 200  # no session, no CSRF token: RFC 8058
+    assert client_a.get(f"/reports/unsubscribe/{token}x/").status_code == 404
+    with schema_context(TENANT_A.schema):
+        subscription.refresh_from_db()
+        assert not subscription.active
+        assert run_send(subscription, "2026-11") == "inactive"
+
+
+def test_a_german_subscriber_gets_a_german_mail(subscribed):
+    _, subscription = subscribed
+    with schema_context(TENANT_A.schema):
+        subscription.language = "de"
+        subscription.save()
+        run_send(subscription, "2026-11")
+    html = mail.outbox[0].alternatives[0][0]
+    assert '<html lang="de">' in html
+    assert "Im Portal öffnen" in html or "Zeitraum im Portal öffnen" in html
