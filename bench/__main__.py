@@ -19,7 +19,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "PERFORMANCE.md"
-BENCHMARKS = ["bench.tenants", "bench.clock", "bench.ingestion", "bench.compliance", "bench.portal"]
+BENCHMARKS = [
+    "bench.tenants",
+    "bench.clock",
+    "bench.ingestion",
+    "bench.compliance",
+    "bench.portal",
+    "bench.jobs",
+]
 
 
 def _scratch_database() -> tuple[str, str]:

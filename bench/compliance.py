@@ -28,14 +28,14 @@ MONTH = Period(date(2026, 10, 1), "month")
 ROUNDS = 3
 
 
-def _setup() -> list[Agreement]:
+def _setup(
+    count: int = AGREEMENTS, tickets: int = TICKETS, outages: int = OUTAGES
+) -> list[Agreement]:
     provider = Party.objects.create(name="Bench provider", kind="provider")
     customers = Party.objects.bulk_create(
-        [Party(name=f"Customer {i}", kind="customer") for i in range(AGREEMENTS)]
+        [Party(name=f"Customer {i}", kind="customer") for i in range(count)]
     )
-    services = Service.objects.bulk_create(
-        [Service(name=f"Service {i}") for i in range(AGREEMENTS)]
-    )
+    services = Service.objects.bulk_create([Service(name=f"Service {i}") for i in range(count)])
     berlin = Calendar.objects.create(name="Berlin", timezone="Europe/Berlin", holiday_country="DE")
     WorkingRange.objects.bulk_create(
         [
@@ -59,7 +59,7 @@ def _setup() -> list[Agreement]:
                 requires_acceptance=True,
                 status="active",
             )
-            for i in range(AGREEMENTS)
+            for i in range(count)
         ]
     )
     Agreement.services.through.objects.bulk_create(
@@ -112,7 +112,7 @@ def _setup() -> list[Agreement]:
     Revision.objects.filter(pk__in=[r.pk for r in revisions]).update(
         status="accepted", approved_at=now, accepted_at=now
     )
-    _load_measurements([s.pk for s in services], [c.pk for c in customers])
+    _load_measurements([s.pk for s in services], [c.pk for c in customers], tickets, outages)
     return list(Agreement.objects.filter(pk__in=[a.pk for a in agreements]))
 
 
@@ -141,14 +141,16 @@ FROM (SELECT g, floor(random() * %(agreements)s)::int AS w,
 """
 
 
-def _load_measurements(service_ids: list[int], customer_ids: list[int]) -> None:
+def _load_measurements(
+    service_ids: list[int], customer_ids: list[int], tickets: int, outages: int
+) -> None:
     """Generated in PostgreSQL (seeded, so every run measures the same data)."""
     params: dict[str, Any] = {
         "services": service_ids,
         "customers": customer_ids,
-        "agreements": AGREEMENTS,
-        "tickets": TICKETS,
-        "outages": OUTAGES,
+        "agreements": len(service_ids),
+        "tickets": tickets,
+        "outages": outages,
         "lo": int(datetime(2026, 10, 1, tzinfo=UTC).timestamp()),
         "hi": int(datetime(2026, 11, 1, tzinfo=UTC).timestamp()),
     }
