@@ -12,7 +12,17 @@ from apps.measurements.api import register as register_measurements
 from apps.parties.api import PartyViewSet
 from apps.revisions.api import CreditTierViewSet, ObjectiveViewSet, RevisionViewSet
 
-router = DefaultRouter()
+
+class Router(DefaultRouter):
+    """Every route with or without its trailing slash: ``POST /api/v1/tickets`` is the same
+    call as ``POST /api/v1/tickets/`` (a redirect would drop the body)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trailing_slash = "/?"
+
+
+router = Router()
 # Later steps add actions under agreements/{id}/ (at-risk/, evaluate/). They are
 # registered first: the API root lists one entry per prefix, the last one registered.
 register_compliance(router)

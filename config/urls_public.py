@@ -3,11 +3,11 @@
 from django.urls import path
 from django.views.generic import TemplateView
 
-from apps.core.views import healthz
 from apps.tenants.admin import platform_admin
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="public/landing.html"), name="landing"),
     path("admin/", platform_admin.urls),
-    path("healthz", healthz, name="healthz"),
 ]
+
+handler500 = "apps.core.outage.server_error"

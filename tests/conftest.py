@@ -105,14 +105,6 @@ def api_b(db) -> APIClient:
 
 
 @pytest.fixture(autouse=True)
-def _no_lockouts_between_tests():
-    from django.core.cache import caches
-
-    caches["axes"].clear()
-    yield
-
-
-@pytest.fixture(autouse=True)
 def _public_schema_between_tests():
     """Requests switch the shared connection's schema; start every test on public."""
     from django.db import connection

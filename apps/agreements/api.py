@@ -13,8 +13,9 @@ from rest_framework.response import Response
 from apps.agreements.models import Agreement, Service
 from apps.agreements.selectors import agreement_list_visible, service_list_visible
 from apps.agreements.services import agreement_mark_reviewed, agreement_save, service_save
-from apps.core.api import ScopedModelViewSet, ServiceSerializer
+from apps.core.api import InputSerializer, ScopedModelViewSet, ServiceSerializer
 from apps.core.money import money_text
+from apps.core.validators import validate_date_in_range
 from apps.parties.models import Party
 
 
@@ -89,8 +90,10 @@ class AgreementSerializer(ServiceSerializer):
         return agreement_save(agreement=instance, acting_user=acting_user, **data)
 
 
-class MarkReviewedSerializer(serializers.Serializer):
-    reviewed_on = serializers.DateField(required=False, help_text="Default: today.")
+class MarkReviewedSerializer(InputSerializer):
+    reviewed_on = serializers.DateField(
+        required=False, help_text="Default: today.", validators=[validate_date_in_range]
+    )
 
 
 class AgreementViewSet(ScopedModelViewSet):

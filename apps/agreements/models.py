@@ -15,6 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from apps.core.currencies import CURRENCY_CHOICES, MINOR_UNITS
 from apps.core.money import has_minor_unit_digits
+from apps.core.validators import validate_date_in_range
 from apps.parties.models import Party, PartyKind
 from apps.parties.selectors import party_descendant_ids
 
@@ -87,8 +88,8 @@ class Agreement(models.Model):
         help_text="The agreement one tier up whose objectives this one inherits.",
     )
     services = models.ManyToManyField(Service, blank=True, related_name="agreements")
-    term_start = models.DateField()
-    term_end = models.DateField(null=True, blank=True)
+    term_start = models.DateField(validators=[validate_date_in_range])
+    term_end = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     signed_on = models.DateField(
         null=True, blank=True, help_text="Set when the first revision becomes binding."
     )
@@ -104,7 +105,7 @@ class Agreement(models.Model):
         default=True, help_text="New revisions bind only once a customer manager accepts them."
     )
     review_every_months = models.PositiveSmallIntegerField(choices=REVIEW_CHOICES, default=12)
-    next_review_on = models.DateField(null=True, blank=True)
+    next_review_on = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     last_reviewed_on = models.DateField(null=True, blank=True, editable=False)
     status = models.CharField(
         max_length=16, choices=AgreementStatus.choices, default=AgreementStatus.DRAFT

@@ -13,8 +13,9 @@ from apps.calendars.models import Calendar, format_minutes, parse_minutes
 from apps.calendars.selectors import calendar_list_visible
 from apps.calendars.services import calendar_save
 from apps.calendars.specs import calendar_spec, clock_table
-from apps.core.api import ScopedModelViewSet, ServiceSerializer
+from apps.core.api import InputSerializer, ScopedModelViewSet, ServiceSerializer
 from apps.core.timestamps import AwareDateTimeField
+from apps.core.validators import validate_date_in_range
 
 
 @extend_schema_field(
@@ -33,14 +34,14 @@ class TimeOfDayField(serializers.Field):
         return format_minutes(value)
 
 
-class WorkingHoursSerializer(serializers.Serializer):
+class WorkingHoursSerializer(InputSerializer):
     weekday = serializers.IntegerField(min_value=0, max_value=6)
     start = TimeOfDayField(source="start_minute")
     end = TimeOfDayField(source="end_minute")
 
 
-class HolidaySerializer(serializers.Serializer):
-    date = serializers.DateField()
+class HolidaySerializer(InputSerializer):
+    date = serializers.DateField(validators=[validate_date_in_range])
     name = serializers.CharField(max_length=200)
 
 
@@ -100,7 +101,7 @@ class CalendarSerializer(ServiceSerializer):
         )
 
 
-class PauseSerializer(serializers.Serializer):
+class PauseSerializer(InputSerializer):
     start = AwareDateTimeField()
     end = AwareDateTimeField()
 
@@ -110,7 +111,7 @@ class PauseSerializer(serializers.Serializer):
         return attrs
 
 
-class ElapsedSerializer(serializers.Serializer):
+class ElapsedSerializer(InputSerializer):
     start = AwareDateTimeField()
     end = AwareDateTimeField()
     pauses = PauseSerializer(many=True, required=False, default=list)
@@ -121,7 +122,7 @@ class ElapsedSerializer(serializers.Serializer):
         return attrs
 
 
-class DeadlineSerializer(serializers.Serializer):
+class DeadlineSerializer(InputSerializer):
     start = AwareDateTimeField()
     seconds = serializers.IntegerField(min_value=0, max_value=10 * 365 * 86400)
     pauses = PauseSerializer(many=True, required=False, default=list)

@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from apps.core.validators import validate_date_in_range
+
 WEEKDAYS = [
     (0, "Monday"),
     (1, "Tuesday"),
@@ -149,7 +151,7 @@ class WorkingRange(models.Model):
 
 class CalendarHoliday(models.Model):
     calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="holidays")
-    date = models.DateField()
+    date = models.DateField(validators=[validate_date_in_range])
     name = models.CharField(max_length=200)
     history = HistoricalRecords()
 

@@ -2,29 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_cool_off
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models import ProtectedError, QuerySet
+from django.utils.decorators import method_decorator
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, viewsets
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import get_error_detail
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.core.access import ActingUser, User, is_provider_staff
+from apps.core.parsers import SafeJSONParser
 
 
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class ObtainTokenView(ObtainAuthToken):
     """POST {"username", "password"} -> {"token"}.
 
     Users and tokens live in the tenant's schema, so a token works only on the
-    host of the tenant that issued it.
+    host of the tenant that issued it. A locked-out user name and address get 429
+    with Retry-After, right or wrong password. Not one transaction: a refused
+    attempt answers 400, and the lockout's record of it must survive that.
     """
+
+    parser_classes = [SafeJSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
         request=inline_serializer(
@@ -34,7 +47,23 @@ class ObtainTokenView(ObtainAuthToken):
         responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().post(request, *args, **kwargs)
+        username = request.data.get("username") if hasattr(request.data, "get") else None
+        credentials = {"username": username} if isinstance(username, str) else {}
+        if AxesProxyHandler.is_locked(request._request, credentials):
+            cool_off = get_cool_off(request._request)
+            seconds = int(cool_off.total_seconds()) if cool_off else 900
+            return Response(
+                {"detail": "Too many failed sign-ins; try again later."},
+                status=429,
+                headers={"Retry-After": str(seconds)},
+            )
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            # Answered, not raised: an exception would mark the transaction for rollback
+            # through DRF's handler, and the failed attempt must stay recorded.
+            return Response(serializer.errors, status=400)
+        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -80,7 +109,25 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
         return self.scoped_queryset(self.request.user)
 
 
-class ServiceSerializer(serializers.ModelSerializer):
+class StrictFieldsMixin:
+    """Refuse fields the serializer does not know (a 400 naming them): a misspelt field
+    must not be silently ignored."""
+
+    fields: Any
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            unknown = sorted(str(name)[:64] for name in set(data) - set(self.fields))
+            if unknown:
+                raise ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class InputSerializer(StrictFieldsMixin, serializers.Serializer):
+    """Base of the request bodies of actions (evaluate, dispute, elapsed, ...)."""
+
+
+class ServiceSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """A ModelSerializer whose create/update call a service ``save_with(instance, user, data)``."""
 
     def save_with(

@@ -16,6 +16,7 @@ from apps.agreements.models import Agreement
 from apps.agreements.selectors import agreement_list_visible
 from apps.calendars.periods import period_from_text
 from apps.compliance.api import ComplianceResultSerializer
+from apps.core.api import InputSerializer
 from apps.core.money import money_text
 from apps.credits.models import CreditEvent, ServiceCredit
 from apps.credits.selectors import credit_list_visible
@@ -117,15 +118,15 @@ class ServiceCreditSerializer(serializers.ModelSerializer):
 # required texts in the schema.
 
 
-class CreditNoteSerializer(serializers.Serializer):
+class CreditNoteSerializer(InputSerializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class CreditNoteRequest(serializers.Serializer):
+class CreditNoteRequest(InputSerializer):
     note = serializers.CharField(help_text="Why (required).")
 
 
-class CreditResolveSerializer(serializers.Serializer):
+class CreditResolveSerializer(InputSerializer):
     resolution = serializers.CharField(required=False, allow_blank=True, default="")
     amount = serializers.DecimalField(
         max_digits=14,
@@ -213,7 +214,7 @@ class ServiceCreditViewSet(viewsets.ReadOnlyModelViewSet):
         return self._move(request, credit_void, CreditNoteSerializer)
 
 
-class EvaluateSerializer(serializers.Serializer):
+class EvaluateSerializer(InputSerializer):
     period = serializers.CharField(max_length=16, help_text="YYYY-MM (month) or YYYY-Qn (quarter)")
 
 

@@ -34,11 +34,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.api import ScopedModelViewSet
+from apps.core.api import InputSerializer, ScopedModelViewSet
+from apps.core.parsers import SafeJSONParser
 from apps.measurements.exclusion import measurement_exclude, measurement_reinstate
 from apps.measurements.filters import OutageFilter, SampleFilter, TicketFilter
 from apps.measurements.ingestion import IngestResult, outage_ingest, sample_ingest, ticket_ingest
@@ -198,7 +198,7 @@ class IngestResultSerializer(serializers.Serializer):
     ids = serializers.ListField(child=serializers.IntegerField(), help_text="In item order.")
 
 
-class ReasonInput(serializers.Serializer):
+class ReasonInput(InputSerializer):
     reason = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="Required; shown to the customer."
     )
@@ -236,7 +236,7 @@ class _IngestionViewSet(ScopedModelViewSet):
     """List, detail and bulk upsert; no PUT/PATCH/DELETE (send the item again instead)."""
 
     http_method_names = ["get", "post", "head", "options"]
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
     ingest: Callable[..., IngestResult]
     detail_serializer_class: type[serializers.Serializer] | None = None
 

@@ -10,8 +10,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.agreements.models import Agreement
-from apps.core.api import ScopedModelViewSet, ServiceSerializer
+from apps.core.api import InputSerializer, ScopedModelViewSet, ServiceSerializer
 from apps.core.params import parse_whole_number
+from apps.core.validators import validate_date_in_range
 from apps.revisions.diff import diff_base, revision_diff
 from apps.revisions.models import (
     LIFECYCLE_FIELDS,
@@ -113,8 +114,8 @@ class RevisionSerializer(ServiceSerializer):
         )
 
 
-class NewDraftSerializer(serializers.Serializer):
-    effective_from = serializers.DateField(required=False)
+class NewDraftSerializer(InputSerializer):
+    effective_from = serializers.DateField(required=False, validators=[validate_date_in_range])
 
 
 class RevisionViewSet(ScopedModelViewSet):

@@ -48,6 +48,7 @@ TENANT_APPS = [
     "django.contrib.admin",
     "simple_history",
     "axes",
+    "csp",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -95,6 +96,8 @@ def database_config(url: str) -> dict[str, Any]:
     config["CONN_HEALTH_CHECKS"] = True
     # Every request is one transaction: a failed request writes nothing.
     config["ATOMIC_REQUESTS"] = True
+    # An unreachable server fails fast (a 503), instead of hanging a web worker.
+    config.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
     return config
 
 
@@ -116,15 +119,19 @@ def redis_urls(url: str) -> dict[str, str]:
 
 # --- Middleware / templates ------------------------------------------------
 MIDDLEWARE = [
+    # /healthz answers before the tenant middleware needs the database.
+    "apps.core.middleware.HealthzMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "apps.portal.middleware.PreferredLanguageMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "apps.core.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.core.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -151,6 +158,24 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "config.wsgi.application"
 
+# --- Content Security Policy (django-csp) --------------------------------------
+# No inline script anywhere (the API docs use drf-spectacular's split view); styles
+# may be inline (the admin's widgets set them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 # --- Auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -171,10 +196,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 TRUSTED_PROXY_DEPTH = env_int("TRUSTED_PROXY_DEPTH", 0)
 AXES_CLIENT_IP_CALLABLE = "apps.core.net.client_ip"
 AXES_RESET_ON_SUCCESS = True
-# Counted in the cache (Redis, tenant-aware keys), not the database: a failed API
-# login answers 400, which rolls the request's transaction back, attempt included.
-AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
-AXES_CACHE = "default"
+# Counted in each tenant's database, so signing in works (and lockouts hold) while
+# Redis is down; the token endpoint runs outside the request transaction so that a
+# refused attempt (a 400) is still recorded.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_LOCKOUT_TEMPLATE = "portal/locked.html"
 AXES_VERBOSE = False
 LOGIN_URL = "portal:login"
@@ -229,6 +254,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.core.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["apps.core.filters.ScopedFilterBackend"],

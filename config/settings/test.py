@@ -16,12 +16,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# Lockouts in a per-process cache that the test fixtures clear between tests.
-CACHES["axes"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}  # type: ignore[name-defined]  # noqa: F405
-AXES_CACHE = "axes"
-# axes warns about a per-process cache; here that is the point (production uses Redis,
-# and `make lint` checks production settings with --deploy).
-SILENCED_SYSTEM_CHECKS = ["axes.W001"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

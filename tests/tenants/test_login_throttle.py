@@ -1,10 +1,11 @@
 """Brute-force protection: repeated wrong passwords lock the account, per tenant."""
 
 import pytest
+from axes.models import AccessAttempt
 from django.conf import settings
-from django.core.cache import caches
+from django_tenants.utils import schema_context
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, TENANT_A
 
 pytestmark = pytest.mark.django_db
 
@@ -46,12 +47,14 @@ def test_the_token_endpoint_is_protected_too(api_a):
         "/api/v1/auth/token/", {"username": "manager_alpha", "password": PASSWORD}, format="json"
     )
 
-    # Refused like a wrong password (400), not with the login page's 429.
-    assert response.status_code == 400
+    # Locked out: 429 with Retry-After, like the login page, right password or not.
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) == settings.AXES_COOLOFF_TIME.total_seconds()
     assert "token" not in response.json()
 
     # The right password was refused because of the lockout, and only because of it.
-    caches[settings.AXES_CACHE].clear()
+    with schema_context(TENANT_A.schema):
+        AccessAttempt.objects.all().delete()
     unlocked = api_a.post(
         "/api/v1/auth/token/", {"username": "manager_alpha", "password": PASSWORD}, format="json"
     )

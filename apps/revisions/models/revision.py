@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from apps.agreements.models import Agreement
+from apps.core.validators import validate_date_in_range
 
 
 class RevisionStatus(models.TextChoices):
@@ -78,7 +79,8 @@ class Revision(models.Model):
         editable=False,
     )
     effective_from = models.DateField(
-        help_text="First day of the first reporting period this revision governs."
+        validators=[validate_date_in_range],
+        help_text="First day of the first reporting period this revision governs.",
     )
     summary = models.CharField(max_length=300, blank=True, help_text="What changed, in a line.")
     credit_cap_percent = models.DecimalField(
