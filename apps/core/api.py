@@ -20,10 +20,11 @@ from rest_framework.fields import get_error_detail
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework.views import APIView, set_rollback
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.core.access import ActingUser, User, is_provider_staff
+from apps.core.errors import StateConflict
 from apps.core.parsers import SafeJSONParser
 
 
@@ -73,6 +74,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = get_error_detail(exc)
         if not isinstance(detail, dict):
             detail = {"non_field_errors": detail}
+        if isinstance(exc, StateConflict):
+            set_rollback()
+            return Response(detail, status=409)
         exc = ValidationError(detail)
     elif isinstance(exc, ProtectedError):
         names = sorted({str(obj._meta.verbose_name) for obj in exc.protected_objects})
@@ -109,10 +113,10 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
         return self.scoped_queryset(self.request.user)
 
 
+# Refuse fields the serializer does not know (a 400 naming them): a misspelt field must
+# not be silently ignored. (Comments, not docstrings, on these bases: the API schema
+# would show a base's docstring as the description of every serializer built on it.)
 class StrictFieldsMixin:
-    """Refuse fields the serializer does not know (a 400 naming them): a misspelt field
-    must not be silently ignored."""
-
     fields: Any
 
     def to_internal_value(self, data: Any) -> Any:
@@ -123,13 +127,14 @@ class StrictFieldsMixin:
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
+# The base of the request bodies of actions (evaluate, dispute, elapsed, ...). No
+# docstring: the API schema would show it as every subclass's description.
 class InputSerializer(StrictFieldsMixin, serializers.Serializer):
-    """Base of the request bodies of actions (evaluate, dispute, elapsed, ...)."""
+    pass
 
 
+# A ModelSerializer whose create/update call a service ``save_with(instance, user, data)``.
 class ServiceSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    """A ModelSerializer whose create/update call a service ``save_with(instance, user, data)``."""
-
     def save_with(
         self, *, instance: Any, acting_user: ActingUser, data: dict[str, Any]
     ) -> Any:  # pragma: no cover - abstract

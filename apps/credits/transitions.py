@@ -15,6 +15,7 @@ from django.db import transaction
 from apps.agreements.models import Agreement
 from apps.compliance.models import ComplianceResult
 from apps.core.access import ActingUser
+from apps.core.errors import StateConflict
 from apps.core.history import save_as
 from apps.core.money import format_money
 from apps.credits.calculation import settled_amount
@@ -109,7 +110,7 @@ def credit_transition(
     allowed = TRANSITIONS[credit.status]
     if to_status not in allowed:
         moves = ", ".join(sorted(allowed)) or "none (it is final)"
-        raise ValidationError(
+        raise StateConflict(
             {
                 "status": f"The credit is {credit.status}; it cannot be moved to {to_status}. "
                 f"Allowed moves from {credit.status}: {moves}."

@@ -17,6 +17,7 @@ from django.utils import timezone
 from apps.agreements.models import Agreement
 from apps.agreements.services import agreement_on_first_binding_revision
 from apps.core.access import ActingUser, is_provider_staff
+from apps.core.errors import StateConflict
 from apps.core.history import delete_as, save_as
 from apps.core.services import instance_save
 from apps.parties.selectors import is_provider_manager, party_ids_managed_by
@@ -157,7 +158,7 @@ def revision_approve(*, revision: Revision, acting_user: ActingUser) -> Revision
         raise PermissionDenied("Only a provider manager may approve a revision.")
     revision = _lock(revision)
     if revision.status != RevisionStatus.DRAFT:
-        raise ValidationError(
+        raise StateConflict(
             {
                 "status": f"Revision {revision.number} is already "
                 f"{revision.get_status_display().lower()}."
@@ -210,7 +211,7 @@ def revision_accept(
     if not agreement.requires_acceptance:
         raise ValidationError({"status": "This agreement does not require customer acceptance."})
     if revision.status != RevisionStatus.APPROVED:
-        raise ValidationError(
+        raise StateConflict(
             {
                 "status": f"Revision {revision.number} is "
                 f"{revision.get_status_display().lower()}, not awaiting acceptance."
@@ -265,7 +266,7 @@ def revision_new_draft(
 def revision_delete_draft(*, revision: Revision, acting_user: ActingUser) -> None:
     _require_staff(acting_user)
     if revision.status != RevisionStatus.DRAFT:
-        raise ValidationError({"status": "Only a draft can be deleted."})
+        raise StateConflict({"status": "Only a draft can be deleted."})
     delete_as(revision, acting_user)
 
 

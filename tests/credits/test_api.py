@@ -115,7 +115,7 @@ def test_provider_manager_approves_and_issues(world_a, credit, as_manager):
         assert ComplianceResult.objects.get(agreement=world_a.agreement_x).final
 
     again = as_manager.post(f"/api/v1/credits/{credit.pk}/void/", {"note": "Oops."})
-    assert again.status_code == 400
+    assert again.status_code == 409  # a state conflict, not bad input
     assert "Allowed moves from issued" in again.json()["status"][0]
 
 
