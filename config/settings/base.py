@@ -287,8 +287,15 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery -----------------------------------------------------------------
-CELERY_TASK_TIME_LIMIT = 30 * 60
-CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+# Jobs never lose work (docs/decisions/0006-jobs-never-lose-work.md): a job that fails
+# for a transient cause is retried, not acknowledged (apps.core.jobs), and the message of
+# a worker that died (SIGKILL, OOM) goes back to the queue once the broker's visibility
+# timeout has passed since delivery: 280 s, looked for every 10 s, so within 5 minutes.
+# A delivered message must be acknowledged before that or a second worker runs it too:
+# the longest retry wait (apps.core.jobs.RETRY_MAX_SECONDS, 60 s, held by the worker)
+# plus the hard time limit (180 s) stay under it.
+CELERY_TASK_TIME_LIMIT = 180
+CELERY_TASK_SOFT_TIME_LIMIT = 150
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -297,11 +304,29 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_TRACK_STARTED = True
-# Redelivery of an un-acked message happens after the visibility timeout; it
-# must exceed the longest task limit or a long task would run twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT}
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT}
+_visibility_timeout = env_int("CELERY_VISIBILITY_TIMEOUT", 280)  # shorter in tests
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _visibility_timeout,
+    # kombu looks for expired messages every interval × throttle s (default 100 s).
+    "unacked_restore_interval": max(1, min(10, _visibility_timeout // 10)),
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 5,
+    "socket_keepalive": True,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": _visibility_timeout}
+# Worker and beat reconnect by themselves after a Redis outage, however long; a result
+# that cannot be stored is retried for about a minute.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
+CELERY_RESULT_BACKEND_MAX_RETRIES = 12
+# A job running when the broker connection drops runs to its end (its message comes
+# back after the visibility timeout; jobs are idempotent).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# Beat sends a tick the broker refused again every CELERY_BEAT_RETRY_SECONDS.
+CELERY_BEAT_SCHEDULER = "apps.core.jobs:CatchUpScheduler"
+CELERY_BEAT_RETRY_SECONDS = env_int("CELERY_BEAT_RETRY_SECONDS", 10)
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "sla")
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
