@@ -409,8 +409,8 @@ def test_revision_overtaken_before_acceptance_is_superseded(e2e_tenant, e2e_serv
 
 
 def test_overtaken_revision_can_no_longer_be_accepted(e2e_tenant, e2e_server):
-    """Accepting revision 1 after revision 2 is binding must be refused; today it answers
-    200 and leaves two 'accepted', binding revisions side by side, neither superseded.
+    """Accepting revision 1 after revision 2 is binding must be refused as a state conflict
+    (409), not leave two 'accepted', binding revisions side by side, neither superseded.
     (Runs last: when the bug is present, it changes revision 1.)"""
     rev1 = _flow_revision(e2e_tenant.slug, "E2E-SVC", 1)
     rev2 = _flow_revision(e2e_tenant.slug, "E2E-SVC", 2)
@@ -418,4 +418,5 @@ def test_overtaken_revision_can_no_longer_be_accepted(e2e_tenant, e2e_server):
         pytest.skip("needs the state the admin flow test leaves behind")
     api, base = _carol_api(e2e_server)
     late = api.post(f"{base}/revisions/{rev1.pk}/accept/", timeout=10)
-    assert late.status_code == 400, late.json()
+    assert late.status_code == 409, late.json()
+    assert "superseded" in late.json()["status"][0]

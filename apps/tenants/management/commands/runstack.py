@@ -49,6 +49,9 @@ class Command(BaseCommand):
         env = dict(os.environ)
         env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
         env["PYTHONUNBUFFERED"] = "1"
+        # honcho gives each process type its own PORT (web 8000, worker 8100, …): links in
+        # the worker's e-mails must name the web's port.
+        env.setdefault("PUBLIC_URL_PORT", str(port))
         bin_dir = Path(sys.executable).parent  # the virtualenv's gunicorn and celery
         env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
         honcho = bin_dir / "honcho"
