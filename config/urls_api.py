@@ -8,6 +8,7 @@ from apps.calendars.api import CalendarViewSet
 from apps.compliance.api import register as register_compliance
 from apps.core.api import ObtainTokenView
 from apps.credits.api import register as register_credits
+from apps.integrations.api import register as register_integrations
 from apps.measurements.api import register as register_measurements
 from apps.parties.api import PartyViewSet
 from apps.revisions.api import CreditTierViewSet, ObjectiveViewSet, RevisionViewSet
@@ -31,6 +32,7 @@ router.register("parties", PartyViewSet, basename="party")
 router.register("services", ServiceViewSet, basename="service")
 router.register("agreements", AgreementViewSet, basename="agreement")
 register_measurements(router)
+register_integrations(router)
 router.register("calendars", CalendarViewSet, basename="calendar")
 router.register("revisions", RevisionViewSet, basename="revision")
 router.register("objectives", ObjectiveViewSet, basename="objective")

@@ -11,6 +11,7 @@ instead of rewriting them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from apps.compliance import attainment
 from apps.compliance.attainment import Measurement, Scope
 from apps.compliance.loaders import OutageData, TicketData
 from apps.compliance.models import ComplianceAdjustment, ComplianceResult, ResultStatus
+from apps.compliance.signals import period_evaluated
 from apps.measurements.scoping import agreement_reach
 from apps.revisions.models import Comparison, Metric, Objective
 from apps.revisions.selectors import EffectiveObjective, effective_objectives_many
@@ -186,7 +188,11 @@ def evaluate_period(
     now: datetime | None = None,
     acting_user: Any = None,
 ) -> Evaluation:
-    """Evaluate and store the results of ``period`` for ``agreements``. Idempotent."""
+    """Evaluate and store the results of ``period`` for ``agreements``. Idempotent.
+
+    Sends ``apps.compliance.signals.period_evaluated`` when done (metrics time it).
+    """
+    started = time.perf_counter()
     now = now or timezone.now()
     agreements = list(agreements)
     jobs = plan_jobs(agreements, period, now)
@@ -234,6 +240,13 @@ def evaluate_period(
         ComplianceResult.objects.filter(
             agreement__in=[a.pk for a in agreements], period=period.label
         ).select_related("objective")
+    )
+    period_evaluated.send(
+        sender=Evaluation,
+        agreements=len(agreements),
+        period=period.label,
+        results=len(computed),
+        seconds=time.perf_counter() - started,
     )
     return Evaluation(results, adjustments)
 

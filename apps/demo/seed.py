@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
 
-from apps.demo import agreements, measurements, reports
+from apps.demo import agreements, integrations, measurements, reports
 from apps.tenants.models import Tenant
 from apps.tenants.services import public_tenant_ensure, template_tenant_ensure, tenant_create
 
@@ -26,7 +26,7 @@ PASSWORD_FILE = Path(settings.BASE_DIR) / ".data" / "demo-password"
 
 # Callables seed(tenant=, password=) run inside the demo tenant's schema, in order.
 Seeder = Callable[..., None]
-DEMO_SEEDERS: list[Seeder] = [agreements.seed, measurements.seed, reports.seed]
+DEMO_SEEDERS: list[Seeder] = [agreements.seed, measurements.seed, reports.seed, integrations.seed]
 
 
 @dataclass(frozen=True)

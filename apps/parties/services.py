@@ -34,11 +34,13 @@ DOMAIN_APPS = (
     "parties",
     "agreements",
     "measurements",
+    "integrations",
     "calendars",
     "revisions",
     "compliance",
     "credits",
     "reports",
+    "notifications",
 )
 PROVIDER_STAFF_GROUP = "Provider staff"
 

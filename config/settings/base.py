@@ -39,6 +39,7 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django.contrib.staticfiles",
     "axes",
+    "django_prometheus",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -58,13 +59,16 @@ TENANT_APPS = [
     "apps.parties",
     "apps.agreements",
     "apps.measurements",
+    "apps.integrations",
     "apps.calendars",
     "apps.revisions",
     "apps.compliance",
     "apps.credits",
     "apps.reports",
+    "apps.notifications",
     "apps.portal",
     "apps.demo",
+    "apps.observability",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -119,8 +123,12 @@ def redis_urls(url: str) -> dict[str, str]:
 
 # --- Middleware / templates ------------------------------------------------
 MIDDLEWARE = [
+    # Request counts and latencies (django-prometheus): first and (next to) last.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # /healthz answers before the tenant middleware needs the database.
     "apps.core.middleware.HealthzMiddleware",
+    # /metrics too, on the public host only (apps.observability).
+    "apps.observability.middleware.MetricsMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -136,6 +144,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "apps.core.middleware.TenantTimezoneMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes requires: turns a lockout into a 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -346,7 +355,21 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "reports.sweep_fanout",
         "schedule": env_int("REPORTS_SWEEP_EVERY_SECONDS", 5 * 60),
     },
+    "notifications-every-15-minutes": {
+        "task": "notifications.detect_fanout",
+        "schedule": env_int("NOTIFICATIONS_EVERY_SECONDS", 15 * 60),
+    },
 }
+
+# --- Metrics (apps.observability: /metrics on the public host) -------------------
+# Scrapers authenticate with "Authorization: Bearer $METRICS_TOKEN" or HTTP basic
+# METRICS_USER/METRICS_PASSWORD; with neither set, /metrics answers 401 to everyone.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_USER = env_str("METRICS_USER", "")
+METRICS_PASSWORD = env_str("METRICS_PASSWORD", "")
+# Task outcomes and evaluation times are counted in Redis under this prefix.
+METRICS_REDIS_PREFIX = env_str("METRICS_REDIS_PREFIX", "sla:metrics")
+PROMETHEUS_EXPORT_MIGRATIONS = False
 
 # --- Logging ----------------------------------------------------------------
 LOGGING = {
