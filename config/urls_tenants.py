@@ -17,4 +17,5 @@ urlpatterns = [
 ]
 
 # /healthz is answered by apps.core.middleware.HealthzMiddleware before any URL conf.
+handler404 = "apps.core.api.not_found"
 handler500 = "apps.core.outage.server_error"

@@ -10,7 +10,9 @@ from axes.helpers import get_cool_off
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import ProtectedError, QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
+from django.views.defaults import page_not_found
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.authtoken.models import Token
@@ -82,6 +84,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         names = sorted({str(obj._meta.verbose_name) for obj in exc.protected_objects})
         exc = ValidationError({"non_field_errors": [f"Still referred to by: {', '.join(names)}."]})
     return drf_exception_handler(exc, context)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: under /api/ the API's shape, ``{"detail"}`` as JSON, also for a path no
+    route matches (``/api/v1/agreements/1.5/``); elsewhere Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)
 
 
 class ProviderStaffWrites(permissions.BasePermission):

@@ -4,6 +4,7 @@ answers it can give, with their shape.
 - 400: field messages, ``{"<field>": ["message", ...], "non_field_errors": [...]}``
   (nested for lists and pauses); every operation, since query parameters are checked too;
 - 401, 403, 404, 429, 503: ``{"detail": "..."}`` (503 and 429 with ``Retry-After``);
+  404 on every path with an ``{id}``, and on every paginated list (a page past the end);
 - 409: a state conflict (the object's status does not allow the action), field messages.
 """
 
@@ -28,7 +29,7 @@ ERRORS: dict[str, tuple[str, dict[str, Any]]] = {
     "400": ("Bad input; nothing was written.", FIELD_ERRORS),
     "401": ("Not signed in, or a token of another tenant.", DETAIL),
     "403": ("Signed in, but not allowed to do this.", DETAIL),
-    "404": ("No such object, or not one this user may see.", DETAIL),
+    "404": ("No such object (or page), or not one this user may see.", DETAIL),
     "409": ("The object's state does not allow this action.", FIELD_ERRORS),
     "429": ("Too many failed sign-ins; retry later.", DETAIL),
     "503": ("The database or broker is briefly unreachable; retry later.", DETAIL),
@@ -39,7 +40,7 @@ class ErrorDocumentingSchema(AutoSchema):
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         codes = ["400", "401", "403", "503"]
-        if "{" in self.path:
+        if "{" in self.path or self._is_paginated_list():
             codes.append("404")
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             codes.append("409")
@@ -55,3 +56,6 @@ class ErrorDocumentingSchema(AutoSchema):
                 entry["headers"] = RETRY_AFTER
             responses.setdefault(code, entry)
         return responses
+
+    def _is_paginated_list(self) -> bool:
+        return self.method == "GET" and self._is_list_view() and self._get_paginator() is not None
