@@ -145,11 +145,12 @@ class CalendarViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     def elapsed(self, request, pk=None):
         """The SLA clock: working seconds of [start, end) minus the union of the pauses."""
+        calendar = self.get_object()  # a calendar out of sight is a 404 before any input check
         params = ElapsedSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
         pauses = [(p["start"], p["end"]) for p in data["pauses"]]
-        table = self._table(self.get_object(), data["start"], data["end"])
+        table = self._table(calendar, data["start"], data["end"])
         return Response({"seconds": table.elapsed(data["start"], data["end"], pauses)})
 
     @extend_schema(
@@ -159,10 +160,11 @@ class CalendarViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     def deadline(self, request, pk=None):
         """The earliest instant at which the clock started at ``start`` has run ``seconds``."""
+        calendar = self.get_object()
         params = DeadlineSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
         pauses = [(p["start"], p["end"]) for p in data["pauses"]]
-        table = self._table(self.get_object(), data["start"], data["start"])
+        table = self._table(calendar, data["start"], data["start"])
         moment = table.deadline(data["start"], data["seconds"], pauses)
         return Response({"deadline": moment.isoformat()})

@@ -95,16 +95,25 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 class ProviderStaffWrites(permissions.BasePermission):
-    """Everyone signed in may read what their scope shows; only provider staff write."""
+    """Everyone signed in may read what their scope shows; only provider staff write.
+
+    A write by anyone else on one object is refused *after* the object is looked up in
+    the user's scope: an object out of sight is a 404 (as for reading it), one in sight
+    a 403. Refusing first would tell a customer which ids exist elsewhere apart from
+    nothing, but would answer the same URL differently for reading and writing.
+    """
 
     message = "Only provider staff may change this."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
-        if request.method in permissions.SAFE_METHODS:
+        if request.method in permissions.SAFE_METHODS or is_provider_staff(request.user):
             return True
-        return is_provider_staff(request.user)
+        lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", None)
+        if lookup and lookup in getattr(view, "kwargs", {}):
+            view.get_object()  # type: ignore[attr-defined]  # Http404 when out of sight
+        return False
 
 
 class ScopedModelViewSet(viewsets.ModelViewSet):

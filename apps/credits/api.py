@@ -232,16 +232,17 @@ class SettlementViewSet(viewsets.GenericViewSet):
     def evaluate(self, request, pk=None):
         """Evaluate every effective objective (inherited ones included) for a period; once
         the period has ended, also calculate its credit."""
+        agreement = self.get_object()  # out of sight: a 404 before any input check
         params = EvaluateSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         period = period_from_text(params.validated_data["period"])
-        evaluation = period_settle(
-            agreements=[self.get_object()], period=period, acting_user=request.user
-        )
+        evaluation = period_settle(agreements=[agreement], period=period, acting_user=request.user)
         return Response(ComplianceResultSerializer(evaluation.results, many=True).data)
 
 
 def register(router: BaseRouter) -> None:
-    """Register /credits/ and agreements/{id}/evaluate/ on the API router."""
+    """Register /credits/, agreements/{id}/evaluate/ and revisions/{id}/what-if/ on the API
+    router (the revisions app knows nothing of credits, so the what-if is routed from here)."""
     router.register("credits", ServiceCreditViewSet, basename="credit")
     router.register("agreements", SettlementViewSet, basename="agreement-settlement")
+    router.register("revisions", WhatIfViewSet, basename="revision-what-if")

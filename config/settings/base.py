@@ -36,7 +36,7 @@ SHARED_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.admin",
+    "apps.core.admin_site.AdminConfig",  # django.contrib.admin; a missing object is a 404
     "django.contrib.staticfiles",
     "axes",
     "django_prometheus",
@@ -46,7 +46,7 @@ TENANT_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.admin",
+    "apps.core.admin_site.AdminConfig",  # django.contrib.admin; a missing object is a 404
     "simple_history",
     "axes",
     "csp",

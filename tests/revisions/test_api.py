@@ -46,9 +46,11 @@ def test_revision_workflow_through_the_api(world_a, manager_api, customer_api):
     )
     assert sections.status_code == 200 and sections.json()["sections"] == {"overview": "New text"}
 
-    # A customer cannot approve: writes are refused (403) before any lookup, so the
-    # answer is the same for a draft the customer cannot see and for any other id.
-    assert customer_api.post(f"/api/v1/revisions/{draft_id}/approve/").status_code == 403
+    # A customer cannot approve: a draft out of the customer's sight is a 404, as for
+    # reading it (and as for an id that does not exist); a revision in sight is a 403.
+    assert customer_api.post(f"/api/v1/revisions/{draft_id}/approve/").status_code == 404
+    assert customer_api.post("/api/v1/revisions/999999/approve/").status_code == 404
+    assert customer_api.post(f"/api/v1/revisions/{revision_1}/approve/").status_code == 403
     approved = manager_api.post(f"/api/v1/revisions/{draft_id}/approve/")
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
 
