@@ -65,3 +65,18 @@ def test_agreement_errors_are_field_messages_and_write_nothing(world_a, manager_
     )
     assert response.status_code == 400
     assert set(response.json()) == {"monthly_fee", "term_end", "provider"}
+
+
+def test_revision_count_does_not_reveal_drafts_to_customers(world_a, manager_api):
+    from rest_framework.test import APIClient
+
+    from apps.revisions.services import revision_new_draft
+    from tests.conftest import api_as
+
+    with schema_context(TENANT_A.schema):
+        revision_new_draft(revision=world_a.revision_x, acting_user=world_a.manager)
+        customer = api_as(APIClient(HTTP_HOST=TENANT_A.host), world_a.customer_x)
+    url = f"/api/v1/agreements/{world_a.agreement_x.pk}/"
+
+    assert manager_api.get(url).json()["revision_count"] == 2  # staff count the draft
+    assert customer.get(url).json()["revision_count"] == 1  # the customer does not

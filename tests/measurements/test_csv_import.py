@@ -211,3 +211,20 @@ def test_parse_pauses():
         {"start": "c", "end": None, "reason": None},
         {"start": "d", "end": None, "reason": None},
     ]
+
+
+@pytest.mark.parametrize(
+    ("size", "message"),
+    [
+        (10_001, "A cell holds more than 10000 characters."),
+        (200_000, "Not readable as CSV"),  # past csv.field_size_limit(): csv.Error, not a 500
+    ],
+)
+def test_an_over_long_cell_is_a_form_error_and_writes_nothing(size, message, world_a, admin_client):
+    text = (
+        f"external_id,opened_at,service\n{'A' * size},2026-10-01T09:00:00Z,{world_a.service.pk}\n"
+    )
+    page = _upload(admin_client, "tickets", text)
+    assert page.status_code == 200
+    assert message in page.text
+    assert _count(Ticket) == 0
