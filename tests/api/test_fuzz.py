@@ -484,6 +484,12 @@ def test_every_response_conforms_to_the_document(fuzz_schema, fuzz_target):
     finally:
         requests_log.setLevel(level)
 
+    calls = fuzz_target.calls
+    print(  # the figures docs/RELIABILITY.md quotes (pytest -s)
+        f"\nfuzz {fuzz_target.role}: {len(calls)} operations, {sum(calls.values())} cases "
+        f"(fewest {min(calls.values(), default=0)} per operation), answers "
+        f"{dict(sorted(fuzz_target.statuses.items()))}, failures {len(failures)}"
+    )
     report = "\n\n".join(f"=== {label}\n{text}" for label, text in failures.items())
     assert not failures, f"{len(failures)} operation(s) failed:\n{report}"
     too_few = {label: n for label, n in fuzz_target.calls.items() if n < FUZZ_EXAMPLES}
