@@ -65,6 +65,13 @@ def _tcp_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _ready_lines(proc: Proc) -> int:
+    try:
+        return proc.log.read_text(errors="replace").count(" ready.")
+    except FileNotFoundError:
+        return 0
+
+
 def _tail(path: Path, chars: int = 3000) -> str:
     try:
         return path.read_text(errors="replace")[-chars:]
@@ -459,16 +466,21 @@ class Stack:
         ]
 
     def start_workers(self) -> None:
+        markers = []
         for name in self.worker_names:
             proc = Proc(name, self.worker_command(name), self.env(), self.logs / f"{name}.log")
+            markers.append(_ready_lines(proc))  # before it starts: it may be ready at once
             proc.start()
             self.workers.append(proc)
-        for proc in self.workers:
-            self.wait_worker_ready(proc)
+        for proc, marker in zip(self.workers, markers, strict=True):
+            self.wait_worker_ready(proc, marker=marker)
 
-    def wait_worker_ready(self, proc: Proc, timeout: float = 90) -> float:
-        """Seconds until the worker logs 'ready' (counting only this start's lines)."""
-        marker = proc.log.read_text(errors="replace").count(" ready.")
+    def wait_worker_ready(
+        self, proc: Proc, timeout: float = 90, marker: int | None = None
+    ) -> float:
+        """Seconds until the worker logs 'ready' (counting only this start's lines; pass
+        ``marker``, the count of earlier 'ready' lines, when it was started a while ago)."""
+        marker = _ready_lines(proc) if marker is None else marker
 
         def ready() -> bool:
             if not proc.alive():
