@@ -26,6 +26,7 @@ BENCHMARKS = [
     "bench.compliance",
     "bench.portal",
     "bench.jobs",
+    "bench.whatif",
 ]
 
 

@@ -38,7 +38,7 @@ class AgreementAdmin(SimpleHistoryAdmin):
     )
     list_filter = ("tier", "kind", "status", "provider", "customer")
     search_fields = ("reference", "title", "customer__name")
-    autocomplete_fields = ["provider", "customer", "parent"]
+    autocomplete_fields = ["provider", "customer", "parent", "calendar"]
     filter_horizontal = ["services"]
     readonly_fields = ("kind", "signed_on", "age", "last_reviewed_on", "review_is_due")
     actions = ["mark_reviewed"]
@@ -48,7 +48,17 @@ class AgreementAdmin(SimpleHistoryAdmin):
         ("Multi-level", {"fields": ("tier", "parent")}),
         (
             "Scope and term",
-            {"fields": ("services", "term_start", "term_end", "signed_on", "age", "status")},
+            {
+                "fields": (
+                    "services",
+                    "calendar",
+                    "term_start",
+                    "term_end",
+                    "signed_on",
+                    "age",
+                    "status",
+                )
+            },
         ),
         ("Money", {"fields": ("monthly_fee", "currency")}),
         (

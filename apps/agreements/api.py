@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from apps.agreements.models import Agreement, Service
 from apps.agreements.selectors import agreement_list_visible, service_list_visible
 from apps.agreements.services import agreement_mark_reviewed, agreement_save, service_save
+from apps.calendars.models import Calendar
 from apps.core.api import InputSerializer, ScopedModelViewSet, ServiceSerializer
 from apps.core.money import money_text
 from apps.core.validators import validate_date_in_range
@@ -44,6 +45,13 @@ class AgreementSerializer(ServiceSerializer):
     services = serializers.PrimaryKeyRelatedField(
         queryset=Service.objects.all(), many=True, required=False
     )
+    calendar = serializers.PrimaryKeyRelatedField(
+        queryset=Calendar.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Business hours of the objectives that name no calendar (null: the parent "
+        "agreement's, else the tenant's default calendar, else 24×7).",
+    )
     revision_count = serializers.SerializerMethodField()
     age_days = serializers.IntegerField(read_only=True, allow_null=True)
     review_due = serializers.BooleanField(read_only=True)
@@ -60,6 +68,7 @@ class AgreementSerializer(ServiceSerializer):
             "tier",
             "parent",
             "services",
+            "calendar",
             "monthly_fee",
             "currency",
             "requires_acceptance",

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from apps.calendars.models import Calendar
 from apps.core.currencies import CURRENCY_CHOICES, MINOR_UNITS
 from apps.core.money import has_minor_unit_digits
 from apps.core.validators import validate_date_in_range
@@ -88,6 +89,16 @@ class Agreement(models.Model):
         help_text="The agreement one tier up whose objectives this one inherits.",
     )
     services = models.ManyToManyField(Service, blank=True, related_name="agreements")
+    calendar = models.ForeignKey(
+        Calendar,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="agreements",
+        help_text="Business hours of this agreement's objectives that name no calendar of "
+        "their own (and of its children's, unless they name one); none: the parent "
+        "agreement's, else the tenant's default calendar, else 24×7.",
+    )
     term_start = models.DateField(validators=[validate_date_in_range])
     term_end = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     signed_on = models.DateField(

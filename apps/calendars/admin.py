@@ -81,8 +81,10 @@ class CalendarAdmin(SimpleHistoryAdmin):
         "holiday_country",
         "holiday_subdivision",
         "hours",
+        "is_default",
         "version",
     )
+    list_filter = ("is_default",)
     search_fields = ("name",)
     readonly_fields = ("version",)
     inlines = [WorkingRangeInline, HolidayInline]
@@ -112,7 +114,7 @@ class CalendarAdmin(SimpleHistoryAdmin):
                 holidays = [(d["date"], d["name"]) for d in kept]
             # the change message reads what a formset saved; the service saved it instead
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        fields = ("name", "timezone", "holiday_country", "holiday_subdivision")
+        fields = ("name", "timezone", "holiday_country", "holiday_subdivision", "is_default")
         calendar_save(
             calendar=form.instance,
             acting_user=request.user,

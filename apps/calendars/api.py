@@ -68,8 +68,15 @@ class CalendarSerializer(ServiceSerializer):
             "holidays",
             "version",
             "is_24x7",
+            "is_default",
         ]
         read_only_fields = ["version"]
+        extra_kwargs = {
+            "is_default": {
+                "help_text": "The tenant's default calendar, for objectives and agreements that "
+                "name none; marking one takes the mark from the previous default."
+            }
+        }
 
     def get_is_24x7(self, calendar: Calendar) -> bool:
         return not calendar.working_ranges.all()

@@ -3,6 +3,10 @@
 A calendar with no working ranges is 24×7 and counts all time, holidays
 included (docs/DESIGN.md §3). ``version`` is bumped on every change
 (``apps.calendars.services``) and keys the SLA clock's cached tables.
+At most one calendar is the tenant's default (``is_default``): the clock of an
+objective that names no calendar, on an agreement that names none either
+(``apps.revisions.selectors.resolve_calendar``). The tenant row lives in the
+public schema, so the default is kept here, in the tenant's own schema.
 """
 
 from __future__ import annotations
@@ -85,10 +89,19 @@ class Calendar(models.Model):
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Bumped on every change; keys the clock's cache."
     )
+    is_default = models.BooleanField(
+        "default calendar",
+        default=False,
+        help_text="The tenant's default: used by objectives and agreements that name no "
+        "calendar of their own. At most one calendar is the default.",
+    )
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
+        # At most one default: a partial unique index (migration 0003), not a model
+        # constraint, so forms and serializers do not refuse the mark that
+        # calendar_save moves from the old default to the new one.
 
     def __str__(self) -> str:
         return f"{self.name} ({self.timezone})"

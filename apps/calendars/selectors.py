@@ -35,3 +35,8 @@ def calendar_list_visible(user: User) -> QuerySet[Calendar]:
     if not _customer_calendar_ids:
         return queryset.none()
     return queryset.filter(pk__in=_customer_calendar_ids[0](user))
+
+
+def calendar_default() -> Calendar | None:
+    """The tenant's default calendar (``Calendar.is_default``), if it has one."""
+    return Calendar.objects.filter(is_default=True).first()

@@ -1,4 +1,5 @@
-"""Writes to calendars: hours and holidays replace the old ones; every change bumps the version."""
+"""Writes to calendars: hours and holidays replace the old ones; every change bumps the version.
+Making a calendar the default takes the mark from the calendar that had it."""
 
 from __future__ import annotations
 
@@ -61,6 +62,8 @@ def calendar_save(
 
     calendar = calendar or Calendar()
     is_new = calendar.pk is None
+    if data.get("is_default"):
+        _default_clear(keep=calendar, acting_user=acting_user)
     instance_save(instance=calendar, acting_user=acting_user, data=data)
     if working_hours is not None:
         for old in calendar.working_ranges.all():
@@ -80,6 +83,14 @@ def calendar_save(
     if not is_new:
         calendar_bump_version(calendar=calendar)
     return calendar
+
+
+def _default_clear(*, keep: Calendar, acting_user: Any) -> None:
+    """One default per tenant: the calendar becoming the default takes over from the old one."""
+    for previous in Calendar.objects.select_for_update().filter(is_default=True):
+        if previous.pk != keep.pk:
+            previous.is_default = False
+            save_as(previous, acting_user, update_fields=["is_default"])
 
 
 def calendar_bump_version(*, calendar: Calendar) -> None:

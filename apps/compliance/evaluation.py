@@ -1,5 +1,10 @@
 """Compliance evaluation: every effective objective of every agreement, for one period.
 
+Two steps: ``compute_period`` plans a job per effective objective, measures and
+judges — results in memory, nothing written — and ``evaluate_period`` stores
+what it computed. A what-if (apps.credits.whatif) runs the first step alone, so
+the real evaluation and the what-if are the same code.
+
 The work is done in a fixed number of queries whatever the volume of data:
 tickets (+ pauses) and outages of the period are loaded once into numpy
 arrays, clock durations are computed once per calendar for all tickets,
@@ -31,7 +36,7 @@ from apps.compliance.loaders import OutageData, TicketData
 from apps.compliance.models import ComplianceAdjustment, ComplianceResult, ResultStatus
 from apps.compliance.signals import period_evaluated
 from apps.measurements.scoping import agreement_reach
-from apps.revisions.models import Comparison, Metric, Objective
+from apps.revisions.models import Comparison, Metric, Objective, Revision
 from apps.revisions.selectors import EffectiveObjective, effective_objectives_many
 from apps.tenants.selectors import tenant_timezone
 
@@ -59,19 +64,29 @@ def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-def plan_jobs(agreements: Iterable[Agreement], period: Period, now: datetime) -> list[Job]:
-    """One job per effective objective (own and inherited) whose period kind matches."""
+def plan_jobs(
+    agreements: Iterable[Agreement],
+    period: Period,
+    now: datetime,
+    *,
+    assume: Revision | None = None,
+) -> list[Job]:
+    """One job per effective objective (own and inherited) whose period kind matches, on
+    the calendar resolved for it (objective → agreement → tenant default → 24×7).
+
+    ``assume``: a revision to treat as in force for its agreement (a what-if).
+    """
     default_tz = tenant_timezone()
     agreements = list(agreements)
     reach = agreement_reach(agreements)
-    effective_by_agreement = effective_objectives_many(agreements, period.first_day)
+    effective_by_agreement = effective_objectives_many(agreements, period.first_day, assume=assume)
     jobs: list[Job] = []
     for agreement in agreements:
         for effective in effective_by_agreement[agreement.pk]:
             objective = effective.objective
             if objective.period != period.kind:
                 continue
-            spec = calendar_spec(objective.calendar, default_tz)
+            spec = calendar_spec(effective.calendar.calendar, default_tz)
             start, end = period.bounds(spec.timezone)
             measurements = reach[agreement.pk].scope(objective.service_id)
             services = measurements.services
@@ -180,6 +195,23 @@ class Evaluation:
     adjustments: list[ComplianceAdjustment]
 
 
+def compute_period(
+    *,
+    agreements: Iterable[Agreement],
+    period: Period,
+    now: datetime,
+    assume: Revision | None = None,
+) -> list[ComplianceResult]:
+    """The results ``period`` has for ``agreements`` as of ``now``: unsaved, nothing written.
+
+    ``assume``: a revision of any status to evaluate as if it were in force for its
+    agreement (with what it inherits from the agreements above) — a what-if.
+    """
+    jobs = plan_jobs(agreements, period, now, assume=assume)
+    measurements = measure(jobs, now) if jobs else []
+    return [_result(job, m, period, now) for job, m in zip(jobs, measurements, strict=True)]
+
+
 @transaction.atomic
 def evaluate_period(
     *,
@@ -195,9 +227,26 @@ def evaluate_period(
     started = time.perf_counter()
     now = now or timezone.now()
     agreements = list(agreements)
-    jobs = plan_jobs(agreements, period, now)
-    measurements = measure(jobs, now) if jobs else []
-    computed = [_result(job, m, period, now) for job, m in zip(jobs, measurements, strict=True)]
+    computed = compute_period(agreements=agreements, period=period, now=now)
+    results, adjustments = _store(agreements, period, computed, acting_user)
+    period_evaluated.send(
+        sender=Evaluation,
+        agreements=len(agreements),
+        period=period.label,
+        results=len(computed),
+        seconds=time.perf_counter() - started,
+    )
+    return Evaluation(results, adjustments)
+
+
+def _store(
+    agreements: list[Agreement],
+    period: Period,
+    computed: list[ComplianceResult],
+    acting_user: Any,
+) -> tuple[list[ComplianceResult], list[ComplianceAdjustment]]:
+    """Upsert the computed results (final ones get adjustments instead) and drop the
+    results of objectives no longer in force; returns the stored results of the period."""
     existing = {
         (r.agreement_id, r.key): r
         for r in ComplianceResult.objects.filter(
@@ -241,14 +290,7 @@ def evaluate_period(
             agreement__in=[a.pk for a in agreements], period=period.label
         ).select_related("objective")
     )
-    period_evaluated.send(
-        sender=Evaluation,
-        agreements=len(agreements),
-        period=period.label,
-        results=len(computed),
-        seconds=time.perf_counter() - started,
-    )
-    return Evaluation(results, adjustments)
+    return results, adjustments
 
 
 def _result(job: Job, measurement: Measurement, period: Period, now: datetime) -> ComplianceResult:
@@ -273,7 +315,10 @@ def _result(job: Job, measurement: Measurement, period: Period, now: datetime) -
         detail={
             **measurement.detail,
             "pending": measurement.pending,
-            "calendar": objective.calendar.name if objective.calendar else "24×7",
+            "calendar": job.effective.calendar.calendar.name
+            if job.effective.calendar.calendar
+            else "24×7",
+            "calendar_source": job.effective.calendar.source,
             "timezone": job.scope.spec.timezone,
             "source_agreement": job.effective.agreement.reference,
         },

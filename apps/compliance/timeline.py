@@ -121,7 +121,7 @@ def ticket_timeline(
                 name=objective.name or objective.describe(),
                 metric=objective.metric,
                 threshold_seconds=threshold,
-                calendar=objective.calendar.name if objective.calendar else "24×7",
+                calendar=job.effective.calendar.name,
                 timezone=job.scope.spec.timezone,
                 start=ticket.opened_at,
                 end=_at(end),

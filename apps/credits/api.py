@@ -1,4 +1,5 @@
-"""/api/v1/credits/ (the ledger and its moves) and POST /api/v1/agreements/{id}/evaluate/."""
+"""/api/v1/credits/ (the ledger and its moves), POST /api/v1/agreements/{id}/evaluate/ and
+POST /api/v1/revisions/{id}/what-if/."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from apps.agreements.selectors import agreement_list_visible
 from apps.calendars.periods import period_from_text
 from apps.compliance.api import ComplianceResultSerializer
 from apps.core.api import InputSerializer
-from apps.core.money import money_text
+from apps.credits.fields import MoneyField
 from apps.credits.models import CreditEvent, ServiceCredit
 from apps.credits.selectors import credit_list_visible
 from apps.credits.settlement import period_settle
@@ -28,27 +29,9 @@ from apps.credits.transitions import (
     credit_resolve,
     credit_void,
 )
+from apps.credits.whatif_api import WhatIfViewSet
 
 # --- /api/v1/credits/ ---------------------------------------------------------
-
-
-@extend_schema_field({"type": "string", "example": "125.00"})
-class MoneyField(serializers.Field):
-    """An amount as a string with exactly the currency's minor-unit digits ("125.00", "125")."""
-
-    def __init__(self, *, currency_of: Callable[[Any], str], **kwargs: Any) -> None:
-        kwargs["read_only"] = True
-        super().__init__(**kwargs)
-        self.currency_of = currency_of
-
-    def get_attribute(self, instance: Any) -> Any:
-        return instance
-
-    def to_representation(self, instance: Any) -> str | None:
-        value = getattr(instance, self.source or self.field_name or "")
-        if value is None:
-            return None
-        return money_text(value, self.currency_of(instance))
 
 
 class CreditObjectiveSerializer(serializers.Serializer):

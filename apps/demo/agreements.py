@@ -294,6 +294,7 @@ def seed(*, tenant: Any, password: str) -> None:
         monthly_fee=Decimal("5000.00"),
         currency="USD",
         services=[hosting, desk],
+        calendar=new_york,  # objectives without a calendar of their own run on New York hours
         review_every_months=12,
     )
     _first_revision(
@@ -340,7 +341,7 @@ def seed(*, tenant: Any, password: str) -> None:
         revision_update(
             revision=draft,
             acting_user=manager,
-            summary="Draft: first response within 90 minutes, 92 % of tickets.",
+            summary="Draft: response in 90 min for 92 % of tickets; a miss earns 10 %.",
         )
         for objective in draft.objectives.filter(key="response"):
             objective_save(
@@ -349,6 +350,14 @@ def seed(*, tenant: Any, password: str) -> None:
                 threshold_seconds=90 * 60,
                 target=Decimal("92"),
                 name="First response within 90 business minutes",
+            )
+            # Its own tier: 10 % instead of the revision-wide 5 % (what-if shows the cost).
+            credit_tier_save(
+                acting_user=manager,
+                revision=draft,
+                objective=objective,
+                below=Decimal("92"),
+                percent=Decimal("10"),
             )
     erp_sla = _agreement(
         "NW-FIN-ERP",

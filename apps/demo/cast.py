@@ -89,6 +89,7 @@ def seed_cast(*, admin: Any, manager: Any, alice: Any, bob: Any, dora: Any) -> C
     berlin = _calendar(
         "Berlin office hours",
         admin,
+        is_default=True,  # the tenant's default: objectives and agreements naming none
         timezone="Europe/Berlin",
         holiday_country="DE",
         holiday_subdivision="BE",

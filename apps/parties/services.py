@@ -32,10 +32,10 @@ def membership_grant(
 
 DOMAIN_APPS = (
     "parties",
+    "calendars",
     "agreements",
     "measurements",
     "integrations",
-    "calendars",
     "revisions",
     "compliance",
     "credits",

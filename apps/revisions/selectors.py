@@ -1,16 +1,18 @@
-"""Reads of revisions and their terms: which revision is in force, effective objectives,
-what a user may see (docs/DESIGN.md §3)."""
+"""Reads of revisions and their terms: which revision is in force, effective objectives and
+the calendar each one's clock runs in, what a user may see (docs/DESIGN.md §3)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Exists, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from apps.agreements.models import Agreement
+from apps.calendars.models import Calendar
 from apps.core.access import User
 from apps.parties.selectors import party_ids_visible_to
 from apps.revisions.models import CreditTier, Objective, Revision, RevisionStatus
@@ -28,15 +30,87 @@ def revision_in_force(agreement: Agreement, on: date) -> Revision | None:
     return candidates.order_by("-number").first()
 
 
+# --- the calendar of an objective: objective → agreement (→ its parents) → tenant default ---
+
+FROM_OBJECTIVE, FROM_AGREEMENT, FROM_DEFAULT, FROM_NOWHERE = (
+    "objective",
+    "agreement",
+    "default",
+    "none",
+)
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    """An agreement of a chain (the agreement looked at, then its parent, …) and its calendar."""
+
+    reference: str
+    calendar: Calendar | None
+
+
+@dataclass(frozen=True)
+class ResolvedCalendar:
+    """The calendar an objective's clock runs in, and where that comes from."""
+
+    calendar: Calendar | None  # None: 24×7 in the tenant's timezone
+    source: str  # FROM_OBJECTIVE | FROM_AGREEMENT | FROM_DEFAULT | FROM_NOWHERE
+    agreement: str = ""  # reference of the agreement whose calendar it is (FROM_AGREEMENT)
+    inherited: bool = False  # that agreement is a parent of the one looked at
+
+    @property
+    def name(self) -> str:
+        return self.calendar.name if self.calendar is not None else _("24×7")
+
+    @property
+    def source_text(self) -> str:
+        if self.source == FROM_OBJECTIVE:
+            return _("set on the objective")
+        if self.source == FROM_AGREEMENT:
+            if self.inherited:
+                return _("from agreement %(reference)s") % {"reference": self.agreement}
+            return _("from the agreement")
+        if self.source == FROM_DEFAULT:
+            return _("the default calendar")
+        return _("no calendar anywhere: all hours count, in the tenant's timezone")
+
+    @property
+    def label(self) -> str:
+        """E.g. "Berlin office — from the agreement"."""
+        return f"{self.name} — {self.source_text}"
+
+
+def resolve_calendar(
+    objective: Objective, chain: Sequence[ChainLink], default: Calendar | None
+) -> ResolvedCalendar:
+    """The one rule (docs/DESIGN.md §3): the most specific calendar wins.
+
+    The objective's own calendar; else the calendar of the agreement looked at, else of
+    its parent, grandparent (``chain``, nearest first); else the tenant's default
+    calendar; else none (24×7 in the tenant's timezone).
+    """
+    if objective.calendar_id is not None:
+        return ResolvedCalendar(objective.calendar, FROM_OBJECTIVE)
+    for depth, link in enumerate(chain):
+        if link.calendar is not None:
+            return ResolvedCalendar(link.calendar, FROM_AGREEMENT, link.reference, depth > 0)
+    if default is not None:
+        return ResolvedCalendar(default, FROM_DEFAULT)
+    return ResolvedCalendar(None, FROM_NOWHERE)
+
+
+NO_CALENDAR = ResolvedCalendar(None, FROM_NOWHERE)
+
+
 @dataclass(frozen=True)
 class EffectiveObjective:
-    """An objective that applies to an agreement, and where it came from."""
+    """An objective that applies to an agreement, where it came from, and its calendar."""
 
     objective: Objective
     agreement: Agreement  # the agreement whose revision defines it
     revision: Revision
     inherited: bool
     overrides: tuple[Objective, ...] = ()  # ancestor objectives with the same key it replaces
+    calendar: ResolvedCalendar = NO_CALENDAR  # set by effective_objectives_many
 
     @property
     def key(self) -> str:
@@ -52,14 +126,39 @@ def effective_objectives(agreement: Agreement, on: date) -> list[EffectiveObject
     return effective_objectives_many([agreement], on)[agreement.pk]
 
 
+@dataclass(frozen=True)
+class _Node:
+    parent: int | None
+    requires_acceptance: bool
+    reference: str
+    calendar: int | None
+
+
+def _calendars(
+    tree: Mapping[int, _Node], involved: set[int]
+) -> tuple[dict[int, Calendar], Calendar | None]:
+    """The calendars of the involved agreements, and the tenant's default: one query."""
+    wanted = {tree[pk].calendar for pk in involved if pk in tree} - {None}
+    found = {
+        calendar.pk: calendar
+        for calendar in Calendar.objects.filter(Q(pk__in=wanted) | Q(is_default=True))
+    }
+    default = next((c for c in found.values() if c.is_default), None)
+    return found, default
+
+
 def effective_objectives_many(
-    agreements: list[Agreement], on: date
+    agreements: list[Agreement], on: date, *, assume: Revision | None = None
 ) -> dict[int, list[EffectiveObjective]]:
-    """effective_objectives for many agreements in three queries, whatever their number."""
+    """effective_objectives for many agreements in four queries, whatever their number.
+
+    ``assume``: a revision (of any status) to treat as the one in force for its
+    agreement, whatever its ``effective_from`` — what a what-if evaluates.
+    """
     tree = {
-        pk: (parent, accept)
-        for pk, parent, accept in Agreement.objects.values_list(
-            "pk", "parent_id", "requires_acceptance"
+        pk: _Node(parent, accept, reference, calendar)
+        for pk, parent, accept, reference, calendar in Agreement.objects.values_list(
+            "pk", "parent_id", "requires_acceptance", "reference", "calendar_id"
         )
     }
     chains: dict[int, list[int]] = {}
@@ -68,10 +167,14 @@ def effective_objectives_many(
         current: int | None = agreement.pk
         while current is not None and current not in chain:
             chain.append(current)
-            current = tree.get(current, (None, True))[0]
+            node = tree.get(current)
+            current = node.parent if node is not None else None
         chains[agreement.pk] = chain
     involved = {pk for chain in chains.values() for pk in chain}
+    calendars, default = _calendars(tree, involved)
     in_force: dict[int, Revision] = {}
+    if assume is not None:
+        in_force[assume.agreement_id] = assume
     candidates = (
         Revision.objects.filter(
             agreement_id__in=involved, approved_at__isnull=False, effective_from__lte=on
@@ -80,7 +183,7 @@ def effective_objectives_many(
         .order_by("agreement_id", "-number")
     )
     for revision in candidates:
-        needs_acceptance = tree[revision.agreement_id][1]
+        needs_acceptance = tree[revision.agreement_id].requires_acceptance
         if revision.agreement_id in in_force or (needs_acceptance and not revision.accepted_at):
             continue
         in_force[revision.agreement_id] = revision
@@ -93,6 +196,11 @@ def effective_objectives_many(
         objectives.setdefault(objective.revision_id, []).append(objective)
     result: dict[int, list[EffectiveObjective]] = {}
     for agreement in agreements:
+        links = [
+            ChainLink(tree[pk].reference, calendars.get(tree[pk].calendar or 0))
+            for pk in chains[agreement.pk]
+            if pk in tree
+        ]
         found: dict[str, EffectiveObjective] = {}
         for depth, pk in enumerate(chains[agreement.pk]):
             binding = in_force.get(pk)
@@ -102,7 +210,11 @@ def effective_objectives_many(
                 winner = found.get(objective.key)
                 if winner is None:
                     found[objective.key] = EffectiveObjective(
-                        objective, binding.agreement, binding, inherited=depth > 0
+                        objective,
+                        binding.agreement,
+                        binding,
+                        inherited=depth > 0,
+                        calendar=resolve_calendar(objective, links, default),
                     )
                 else:
                     found[objective.key] = EffectiveObjective(
@@ -111,6 +223,7 @@ def effective_objectives_many(
                         winner.revision,
                         winner.inherited,
                         (*winner.overrides, objective),
+                        winner.calendar,
                     )
         result[agreement.pk] = [found[key] for key in sorted(found)]
     return result
@@ -140,8 +253,22 @@ def credit_tier_list_visible(user: User) -> QuerySet[CreditTier]:
 
 
 def calendar_ids_of_visible_objectives(user: User) -> QuerySet:
-    """The calendars a customer's visible objectives use (registered with apps.calendars)."""
-    return objective_list_visible(user).exclude(calendar=None).values("calendar_id")
+    """The calendars a customer's visible objectives may run in (registered with
+    apps.calendars): their own, those of the customer's agreements and of the agreements
+    above them, and the tenant's default calendar (the places resolve_calendar looks)."""
+    visible = party_ids_visible_to(user)
+    theirs = Agreement.objects.all()
+    if visible is not None:
+        theirs = theirs.filter(customer_id__in=visible)
+    agreements = theirs.values("pk")
+    own = objective_list_visible(user).exclude(calendar=None).values("calendar_id")
+    return Calendar.objects.filter(
+        Q(pk__in=own)
+        | Q(agreements__in=agreements)
+        | Q(agreements__children__in=agreements)
+        | Q(agreements__children__children__in=agreements)
+        | (Exists(agreements) & Q(is_default=True))
+    ).values("pk")
 
 
 def credit_tiers_by_revision(revision_ids: Iterable[int]) -> dict[int, list[CreditTier]]:

@@ -57,10 +57,10 @@ TENANT_APPS = [
     "drf_spectacular_sidecar",
     # The data path, one app per step; imports only go down this list.
     "apps.parties",
+    "apps.calendars",
     "apps.agreements",
     "apps.measurements",
     "apps.integrations",
-    "apps.calendars",
     "apps.revisions",
     "apps.compliance",
     "apps.credits",
