@@ -12,6 +12,7 @@ from apps.integrations.api import register as register_integrations
 from apps.measurements.api import register as register_measurements
 from apps.parties.api import PartyViewSet
 from apps.revisions.api import CreditTierViewSet, ObjectiveViewSet, RevisionViewSet
+from apps.revisions.openslo.api import register as register_openslo
 
 
 class Router(DefaultRouter):
@@ -28,6 +29,7 @@ router = Router()
 # registered first: the API root lists one entry per prefix, the last one registered.
 register_compliance(router)
 register_credits(router)
+register_openslo(router)
 router.register("parties", PartyViewSet, basename="party")
 router.register("services", ServiceViewSet, basename="service")
 router.register("agreements", AgreementViewSet, basename="agreement")

@@ -27,31 +27,39 @@ NAIVE_TIMESTAMP = "Timestamps need a UTC offset, e.g. 2026-10-01T09:00:00+02:00.
 OUT_OF_RANGE = "Must lie between 1970-01-01 and 2099-12-31 (UTC)."
 MAX_LENGTH = 64
 _SPACED_OFFSET = re.compile(r" (\d\d:?\d\d)$")
+_from_iso = datetime.fromisoformat
 
 
 def parse_timestamp(value: Any, *, keep_offset: bool = False) -> datetime:
-    """An aware datetime (in UTC, or in the caller's offset) or a ValidationError."""
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str):
+    """An aware datetime (in UTC, or in the caller's offset) or a ValidationError.
+
+    On the hot path of bulk ingestion (six per ticket), so written for speed: a text
+    first, one comparison chain per bound, no conversion of what is already in UTC.
+    """
+    if isinstance(value, str):
         text = value.strip()
-        if not text.isascii() or len(text) > MAX_LENGTH:
+        if len(text) > MAX_LENGTH or not text.isascii():
             raise ValidationError("Not a valid ISO 8601 timestamp.")
         try:
-            moment = datetime.fromisoformat(text)
+            moment = _from_iso(text)
         except ValueError as exc:
             raise ValidationError(f"Not a valid ISO 8601 timestamp ({exc}).") from exc
+    elif isinstance(value, datetime):
+        moment = value
     else:
         raise ValidationError("Expected an ISO 8601 timestamp, e.g. 2026-10-01T09:00:00+02:00.")
-    offset = moment.utcoffset() if moment.tzinfo is not None else None
+    offset = moment.utcoffset()  # None when naive
     if offset is None:
         raise ValidationError(NAIVE_TIMESTAMP)
-    if abs(offset) > MAX_OFFSET:
+    if not -MAX_OFFSET <= offset <= MAX_OFFSET:
         raise ValidationError("The UTC offset must lie within ±14:00.")
-    try:
-        in_utc = moment.astimezone(UTC)
-    except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+01:00
-        raise ValidationError(OUT_OF_RANGE) from exc
+    if moment.tzinfo is UTC:
+        in_utc = moment
+    else:
+        try:
+            in_utc = moment.astimezone(UTC)
+        except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+01:00
+            raise ValidationError(OUT_OF_RANGE) from exc
     if not EARLIEST <= in_utc < LATEST:
         raise ValidationError(OUT_OF_RANGE)
     return moment if keep_offset else in_utc

@@ -36,7 +36,11 @@ def seed(*, tenant: Any, password: str) -> None:  # password unused: signature o
             continue
         connector = connector_save(
             connector=Connector(
-                kind=kind, name=name, run_as=manager if kind == ConnectorKind.JIRA else None
+                kind=kind,
+                name=name,
+                run_as=manager if kind == ConnectorKind.JIRA else None,
+                # Warnings are degradations, not downtime: only critical alerts are outages.
+                outage_severities="critical" if kind == ConnectorKind.ALERTMANAGER else "",
             ),
             acting_user=admin,
         )

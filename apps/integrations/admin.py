@@ -33,7 +33,16 @@ class ConnectorAdmin(SimpleHistoryAdmin):
         (None, {"fields": ("kind", "name", "active", "endpoint")}),
         (
             "Prometheus Alertmanager",
-            {"fields": ("service_label", "maintenance_label", "cause_label", "customer_label")},
+            {
+                "fields": (
+                    "service_label",
+                    "maintenance_label",
+                    "cause_label",
+                    "severity_label",
+                    "outage_severities",
+                    "customer_label",
+                )
+            },
         ),
         ("Jira", {"fields": ("initial_status", "waiting_statuses", "priority_map", "run_as")}),
     )

@@ -30,8 +30,12 @@ kind            ``planned`` when the ``maintenance_label`` (default ``maintenanc
 cause           the ``cause_label`` (default ``cause``) when it is ``provider``, ``customer``
                 or ``third_party`` (case-insensitive, ``-`` or a space for ``_``); absent or
                 anything else: ``provider`` (the outage counts against the provider unless
-                the alert says otherwise). ``severity`` does not change kind or cause; it is
-                written into the description.
+                the alert says otherwise).
+severity        with ``outage_severities`` set (e.g. ``critical, page``), only alerts whose
+                ``severity_label`` (default ``severity``) is one of them are outages; the
+                others (a ``warning`` is a degradation, not downtime) are skipped and
+                listed. Empty: every alert is an outage. The severity is also written
+                into the description.
 description     ``<alertname> [<severity>]: <summary or description annotation>``.
 ==============  =========================================================================
 
@@ -149,6 +153,8 @@ class Rules:
     maintenance_label: str
     cause_label: str
     customer_label: str
+    severity_label: str
+    outage_severities: frozenset[str]  # case-folded; empty: every alert
     services: dict[str, int]  # label value -> service id
     customers: dict[str, int]  # party name -> id (customers and internal departments)
 
@@ -160,9 +166,9 @@ def _cause(labels: Mapping[str, str], rules: Rules) -> str:
     return value if value in OutageCause.values else OutageCause.PROVIDER.value
 
 
-def _description(alert: Alert) -> str:
+def _description(alert: Alert, rules: Rules) -> str:
     name = alert.labels.get("alertname", "alert")
-    severity = alert.labels.get("severity")
+    severity = alert.labels.get(rules.severity_label)
     summary = alert.annotations.get("summary") or alert.annotations.get("description") or ""
     head = f"{name} [{severity}]" if severity else name
     return (f"{head}: {summary}" if summary else head)[:MAX_DESCRIPTION]
@@ -170,6 +176,12 @@ def _description(alert: Alert) -> str:
 
 def outage_item(alert: Alert, rules: Rules) -> dict[str, Any] | str:
     """The outage (an ingestion item in the docs/DESIGN.md §6 shape), or why it is skipped."""
+    if rules.outage_severities:
+        severity = alert.labels.get(rules.severity_label)
+        if severity is None or severity.strip().casefold() not in rules.outage_severities:
+            said = f"{rules.severity_label}={severity[:100]!r}" if severity else "no severity"
+            wanted = ", ".join(sorted(rules.outage_severities))
+            return f"{said} is not an outage severity ({wanted})"
     value = alert.labels.get(rules.service_label)
     if value is None:
         return f"no label {rules.service_label!r}"
@@ -194,5 +206,5 @@ def outage_item(alert: Alert, rules: Rules) -> dict[str, Any] | str:
         "end": None if end is None else end.isoformat(),
         "kind": OutageKind.PLANNED.value if maintenance else OutageKind.UNPLANNED.value,
         "cause": _cause(alert.labels, rules),
-        "description": _description(alert),
+        "description": _description(alert, rules),
     }

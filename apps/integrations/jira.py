@@ -27,9 +27,11 @@ milliseconds; without it ``issue.fields.updated``, or the comment's ``created``)
 How the ticket is rebuilt (``issue_derive``, on every event, from all facts kept in
 the issue's ``JiraIssue`` row, never from the order they came in):
 
-- ``first_response_at``: the earlier of the first change whose ``from`` is the
-  connector's ``initial_status`` (default "Open") and whose status is another
-  one, and the first public comment.
+- ``first_response_at``: the earlier of the first change out of an initial
+  status into another one, and the first public comment. Initial are the
+  connector's ``initial_status`` (default "Open") and the status the issue was
+  created in (so a workflow starting elsewhere, e.g. JSM's "Waiting for
+  support", needs no setting).
 - ``resolved_at``: the resolution date told by the latest event (by ``at``); a
   reopened issue has none until it is resolved again.
 - pauses: walking the status changes in time order, a pause starts on entering one
@@ -316,20 +318,22 @@ def _not_before(moment: datetime | None, opened: datetime | None) -> datetime | 
 
 def issue_derive(issue: JiraIssue, connector: Connector) -> None:
     """Set first_response_at, resolved_at and pauses of ``issue`` from its facts."""
-    initial = connector.initial_status.strip().casefold()
     waiting = connector.waiting_status_names
     opened = issue.opened_at
     history = [
         (datetime.fromisoformat(entry["at"]), entry["status"], entry.get("from"))
         for entry in issue.status_history
     ]
+    initial = {connector.initial_status.strip().casefold()} | {
+        status.strip().casefold() for _, status, before in history if before is None
+    }
     left_initial = next(
         (
             at
             for at, status, before in history
             if before is not None
-            and before.strip().casefold() == initial
-            and status.strip().casefold() != initial
+            and before.strip().casefold() in initial
+            and status.strip().casefold() not in initial
         ),
         None,
     )

@@ -55,7 +55,7 @@ def parse_priority_map(text: str) -> dict[str, str]:
 
 
 def parse_status_list(text: str) -> frozenset[str]:
-    """``"Waiting for customer, Pending"`` -> the case-folded names."""
+    """``"Waiting for customer, Pending"`` (or ``"critical, page"``) -> the case-folded names."""
     return frozenset(name.strip().casefold() for name in text.split(",") if name.strip())
 
 
@@ -103,6 +103,18 @@ class Connector(models.Model):
         validators=[label_name],
         help_text="Alertmanager: a label naming the cause (provider, customer, third_party); "
         "absent or another value: provider. Empty: always provider.",
+    )
+    severity_label = models.CharField(
+        max_length=100,
+        default="severity",
+        validators=[label_name],
+        help_text="Alertmanager: the alert label holding the severity.",
+    )
+    outage_severities = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Alertmanager: comma-separated severities that are outages (e.g. "
+        "'critical, page'); other alerts are skipped and listed. Empty: every alert is one.",
     )
     customer_label = models.CharField(
         max_length=100,
@@ -157,6 +169,10 @@ class Connector(models.Model):
     @property
     def waiting_status_names(self) -> frozenset[str]:
         return parse_status_list(self.waiting_statuses)
+
+    @property
+    def outage_severity_names(self) -> frozenset[str]:
+        return parse_status_list(self.outage_severities)
 
     @property
     def priorities(self) -> dict[str, str]:

@@ -62,12 +62,17 @@ def alertmanager_receive(*, connector: Connector, payload: Any, acting_user: Use
     """
     _require(connector, ConnectorKind.ALERTMANAGER, acting_user)
     alerts = alerts_parse(payload)
+    # One delivery of this connector at a time: Alertmanager peers in a cluster may both
+    # send a group, and "keep the stored end" below must not race a resolved notification.
+    Connector.objects.select_for_update().filter(pk=connector.pk).exists()
     customer_names = [a.labels.get(connector.customer_label, "") for a in alerts]
     rules = Rules(
         service_label=connector.service_label,
         maintenance_label=connector.maintenance_label,
         cause_label=connector.cause_label,
         customer_label=connector.customer_label,
+        severity_label=connector.severity_label,
+        outage_severities=connector.outage_severity_names,
         services=mapping_table(connector),
         customers=customer_ids_by_name(customer_names) if connector.customer_label else {},
     )

@@ -2,17 +2,23 @@
 
 Items are cleaned by ``apps.measurements.parsing`` first; only a clean batch is
 written, with one ``INSERT … SELECT FROM UNNEST(arrays) ON CONFLICT (external_id)
-DO UPDATE … RETURNING`` (plus one DELETE and one INSERT for a ticket batch's
-pauses). An item is the whole state of one measurement, keyed by ``external_id``:
-a repeat replaces every field (a ticket's pauses by the new list; no ``pauses``
-means none) and never duplicates; exclusion decisions survive it. Rows go in
-sorted by ``external_id``, so concurrent batches lock rows in the same order and
-cannot deadlock. A batch is all or nothing.
+DO UPDATE … RETURNING`` (plus, for a ticket batch's pauses, one DELETE of the
+replaced ones and one binary ``COPY``). An item is the whole state of one
+measurement, keyed by ``external_id``: a repeat replaces every field (a ticket's
+pauses by the new list; no ``pauses`` means none) and never duplicates; exclusion
+decisions survive it. Rows go in sorted by ``external_id``, so concurrent batches
+lock rows in the same order and cannot deadlock. A batch is all or nothing.
+
+Why not COPY into a staging table and one merge for the measurements too: measured
+(docs/PERFORMANCE.md, "Bulk ticket ingestion"), the UNNEST upsert costs the server
+about what a bare COPY into the same table does — the indexes and foreign-key checks
+are most of it — and it returns ids and created/updated in the same statement; a
+staging table adds its own COPY, a second statement and its truncation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,11 +32,13 @@ from apps.measurements.parsing import (
     OUTAGE_SPEC,
     SAMPLE_SPEC,
     TICKET_SPEC,
+    Cleaner,
     IngestionError,
     check_outage,
     check_ticket,
     clean_batch,
-    cleaner,
+    quick_outage,
+    quick_ticket,
 )
 
 # Exclusion columns a new row starts with; a repeat never touches them.
@@ -40,6 +48,10 @@ EXCLUSION_DEFAULTS = {
     "excluded_by_id": "NULL",
     "excluded_at": "NULL",
 }
+
+TICKETS = Cleaner(TICKET_SPEC, check_ticket, also=["pauses"], quick_check=quick_ticket)
+OUTAGES = Cleaner(OUTAGE_SPEC, check_outage, quick_check=quick_outage)
+SAMPLES = Cleaner(SAMPLE_SPEC)
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,21 @@ def _execute(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         return raw.fetchall() if raw.description else []
 
 
+def _copy(sql: str, types: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """``COPY … FROM STDIN (FORMAT BINARY)`` on the raw psycopg cursor, for rows that are
+    plain inserts (a ticket batch's pauses): the cheapest way in for both sides, since
+    psycopg formats the rows in C and PostgreSQL inserts them in bulk."""
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        psycopg.Cursor(cursor.connection) as raw,
+        raw.copy(sql) as copy,
+    ):
+        copy.set_types(list(types))
+        for row in rows:
+            copy.write_row(row)
+
+
 def _upsert(
     model: type[models.Model],
     fields: Sequence[str],
@@ -109,23 +136,29 @@ def _upsert(
     return [found[row["external_id"]] for row in rows]
 
 
+PAUSE_COLUMNS = ("ticket", "start", "end", "reason")
+PAUSE_COPY_TYPES = ("int8", "timestamptz", "timestamptz", "varchar")  # of PAUSE_COLUMNS
+
+
 def _insert_pauses(written: list[tuple[int, bool]], rows: Sequence[Mapping[str, Any]]) -> None:
-    """Replace the pauses of updated tickets, insert those of new ones: two statements."""
-    table = connection.ops.quote_name(TicketPause._meta.db_table)
+    """Replace the pauses of updated tickets, insert those of new ones: a DELETE (only
+    when some ticket was there before) and a COPY."""
+    quote = connection.ops.quote_name
+    table = quote(TicketPause._meta.db_table)
     updated = [pk for pk, created in written if not created]
-    fields = ("ticket", "start", "end", "reason")
+    if updated:
+        _execute(f"DELETE FROM {table} WHERE ticket_id = ANY(%b)", [updated])
+    columns, _ = _unnest(TicketPause, PAUSE_COLUMNS)
     pauses = [
         (pk, pause["start"], pause["end"], pause["reason"])
         for (pk, _), row in zip(written, rows, strict=True)
         for pause in row["pauses"]
     ]
-    if updated:
-        _execute(f"DELETE FROM {table} WHERE ticket_id = ANY(%b)", [updated])
     if pauses:
-        columns, unnest = _unnest(TicketPause, fields)
-        _execute(
-            f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM {unnest}",
-            [list(values) for values in zip(*pauses, strict=True)],
+        _copy(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)",
+            PAUSE_COPY_TYPES,
+            pauses,
         )
 
 
@@ -164,7 +197,7 @@ def ticket_ingest(
     (default "item <index>"; the CSV import passes "line <n>").
     """
     _require_staff(acting_user)
-    rows = clean_batch(items, cleaner(TICKET_SPEC, check_ticket, also=["pauses"]), item_names)
+    rows = clean_batch(items, TICKETS, item_names)
 
     def work() -> list[tuple[int, bool]]:
         written = _upsert(
@@ -181,7 +214,7 @@ def outage_ingest(
 ) -> IngestResult:
     """Upsert outages; all or nothing (IngestionError)."""
     _require_staff(acting_user)
-    rows = clean_batch(items, cleaner(OUTAGE_SPEC, check_outage), item_names)
+    rows = clean_batch(items, OUTAGES, item_names)
     return _write(
         lambda: _upsert(
             Outage, tuple(OUTAGE_SPEC), rows, insert_only=EXCLUSION_DEFAULTS, touch=True
@@ -194,5 +227,5 @@ def sample_ingest(
 ) -> IngestResult:
     """Upsert samples; all or nothing (IngestionError)."""
     _require_staff(acting_user)
-    rows = clean_batch(items, cleaner(SAMPLE_SPEC), item_names)
+    rows = clean_batch(items, SAMPLES, item_names)
     return _write(lambda: _upsert(Sample, tuple(SAMPLE_SPEC), rows, insert_only={}, touch=False))

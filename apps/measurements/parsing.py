@@ -230,77 +230,169 @@ SAMPLE_SPEC: Spec = {
 }
 
 
-def cleaner(
-    spec: Spec, check: Callable[[_Item], None] | None = None, *, also: Sequence[str] = ()
-) -> Callable[[Any], _Item]:
-    """A function cleaning one item of ``spec`` (plus the fields ``also`` that ``check``
-    reads); any other field is refused, so a misspelt field never silently vanishes."""
-    known = frozenset(spec) | frozenset(also)
+class Cleaner:
+    """Cleans items of ``spec`` (plus the fields ``also`` that ``check`` reads); any other
+    field is refused, so a misspelt field never silently vanishes.
 
-    def clean(raw: Any) -> _Item:
+    ``quick`` takes a plainly good item in one pass with the same parsers and rules
+    and no error bookkeeping; it gives up (None) at the first doubt, and ``full`` then
+    cleans that item again and says what is wrong. So every item ends up exactly as
+    ``full`` would have it; ``quick`` only makes the common case fast (a 1,000-ticket
+    batch is most of a request's time otherwise).
+    """
+
+    def __init__(
+        self,
+        spec: Spec,
+        check: Callable[[_Item], None] | None = None,
+        *,
+        also: Sequence[str] = (),
+        quick_check: Callable[[dict[str, Any], Mapping[str, Any]], bool] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.check = check
+        self.quick_check = quick_check
+        self.known = frozenset(spec) | frozenset(also)
+        self._fields = tuple((name, parse, default) for name, (parse, default) in spec.items())
+
+    def full(self, raw: Any) -> _Item:
         item = _Item(raw)
-        item.refuse_unknown(known)
-        for name, (parse, default) in spec.items():
+        item.refuse_unknown(self.known)
+        for name, parse, default in self._fields:
             item.take(name, parse, default)
-        if check is not None:
-            check(item)
+        if self.check is not None:
+            self.check(item)
         return item
 
-    return clean
+    def quick(self, raw: Any) -> dict[str, Any] | None:
+        if type(raw) is not dict or not self.known.issuperset(raw):
+            return None
+        values: dict[str, Any] = {}
+        try:
+            for name, parse, default in self._fields:
+                value = raw.get(name)
+                if value is not None:
+                    values[name] = parse(value)
+                elif default is REQUIRED_FIELD:
+                    return None
+                else:
+                    values[name] = default
+            if self.quick_check is not None and not self.quick_check(values, raw):
+                return None
+        except ValidationError:
+            return None
+        return values
+
+
+_TICKET_LATER = ("first_response_at", "resolved_at", "closed_at")
 
 
 def check_ticket(item: _Item) -> None:
-    for name in ("first_response_at", "resolved_at", "closed_at"):
+    for name in _TICKET_LATER:
         item.not_before(name, "opened_at", "Must not be before opened_at.")
     _clean_pauses(item)
+
+
+def quick_ticket(values: dict[str, Any], raw: Mapping[str, Any]) -> bool:
+    """``check_ticket`` for ``Cleaner.quick``: False (or ValidationError) at the first doubt."""
+    opened = values["opened_at"]
+    for name in _TICKET_LATER:
+        moment = values[name]
+        if moment is not None and moment < opened:
+            return False
+    entries = raw.get("pauses")
+    pauses: list[dict[str, Any]] = []
+    values["pauses"] = pauses
+    if entries is None:
+        return True
+    if type(entries) is not list:
+        return False
+    for entry in entries:
+        if type(entry) is not dict or not PAUSE_FIELDS.issuperset(entry):
+            return False
+        start, end, reason = entry.get("start"), entry.get("end"), entry.get("reason")
+        if start is None:
+            return False
+        start = parse_timestamp(start)
+        end = None if end is None else parse_timestamp(end)
+        reason = PauseReason.WAITING_CUSTOMER.value if reason is None else _pause_reason(reason)
+        if start < opened or (end is not None and end <= start):
+            return False
+        pauses.append({"start": start, "end": end, "reason": reason})
+    return True
 
 
 def check_outage(item: _Item) -> None:
     item.not_before("end", "start", "Must be after start.", strict=True)
 
 
-def _check_references(items: list[_Item]) -> None:
+def quick_outage(values: dict[str, Any], raw: Mapping[str, Any]) -> bool:
+    return values["end"] is None or values["end"] > values["start"]
+
+
+def _check_references(rows: Sequence[Mapping[str, Any]]) -> dict[int, ItemErrors]:
     """Unknown services and parties, and parties that are not customers: two queries."""
-    service_ids = {item.values["service"] for item in items if item.values.get("service")}
-    party_ids = {item.values["customer"] for item in items if item.values.get("customer")}
+    service_ids = {row["service"] for row in rows if row.get("service") is not None}
+    party_ids = {row["customer"] for row in rows if row.get("customer") is not None}
     services = set(
         Service.objects.filter(pk__in=service_ids).order_by().values_list("pk", flat=True)
     )
     kinds = dict(Party.objects.filter(pk__in=party_ids).order_by().values_list("pk", "kind"))
-    for item in items:
-        service, customer = item.values.get("service"), item.values.get("customer")
+    customers_only = all(kind in CUSTOMER_KINDS for kind in kinds.values())
+    if services == service_ids and set(kinds) == party_ids and customers_only:
+        return {}  # the usual case: nothing to report, no loop over the rows
+    errors: dict[int, ItemErrors] = {}
+    for index, row in enumerate(rows):
+        service, customer = row.get("service"), row.get("customer")
+        problems: ItemErrors = {}
         if service is not None and service not in services:
-            item.add("service", f"No service with id {service}.")
+            problems["service"] = [f"No service with id {service}."]
         if customer is not None and customer not in kinds:
-            item.add("customer", f"No party with id {customer}.")
+            problems["customer"] = [f"No party with id {customer}."]
         elif customer is not None and kinds[customer] not in CUSTOMER_KINDS:
-            item.add(
-                "customer",
+            problems["customer"] = [
                 f"Party {customer} is a {kinds[customer]}; measurements belong to a customer "
-                "or an internal department.",
-            )
+                "or an internal department."
+            ]
+        if problems:
+            errors[index] = problems
+    return errors
 
 
-def _check_duplicates(items: list[_Item], names: Sequence[str]) -> None:
+def _check_duplicates(
+    rows: Sequence[Mapping[str, Any]], names: Sequence[str], errors: dict[int, ItemErrors]
+) -> None:
     first: dict[str, int] = {}
-    for index, item in enumerate(items):
-        key = item.values.get("external_id")
+    for index, row in enumerate(rows):
+        key = row.get("external_id")
         if key is None:
             continue
-        if key in first:
-            item.add("external_id", f"{key!r} is also given in {names[first[key]]}.")
-            items[first[key]].add("external_id", f"{key!r} is also given in {names[index]}.")
-        else:
-            first[key] = index
+        earlier = first.setdefault(key, index)
+        if earlier != index:
+            for at, other in ((index, earlier), (earlier, index)):
+                message = f"{key!r} is also given in {names[other]}."
+                errors.setdefault(at, {}).setdefault("external_id", []).append(message)
 
 
 def clean_batch(
-    items: Sequence[Any], clean: Callable[[Any], _Item], names: Sequence[str] | None
+    items: Sequence[Any], clean: Cleaner, names: Sequence[str] | None
 ) -> list[dict[str, Any]]:
-    cleaned = [clean(raw) for raw in items]
-    _check_references(cleaned)
-    _check_duplicates(cleaned, names or [f"item {index}" for index in range(len(cleaned))])
-    errors = {index: item.errors for index, item in enumerate(cleaned) if item.errors}
+    """Every item cleaned, or IngestionError with the messages of every bad one."""
+    rows: list[dict[str, Any]] = []
+    errors: dict[int, ItemErrors] = {}
+    quick, full = clean.quick, clean.full
+    for index, raw in enumerate(items):
+        values = quick(raw)
+        if values is None:
+            item = full(raw)
+            values = item.values
+            if item.errors:
+                errors[index] = item.errors
+        rows.append(values)
+    for index, problems in (_check_references(rows) or {}).items():
+        for name, messages in problems.items():
+            errors.setdefault(index, {}).setdefault(name, []).extend(messages)
+    _check_duplicates(rows, names or [f"item {index}" for index in range(len(rows))], errors)
     if errors:
-        raise IngestionError(errors)
-    return [item.values for item in cleaned]
+        raise IngestionError(dict(sorted(errors.items())))
+    return rows

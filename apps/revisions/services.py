@@ -29,6 +29,7 @@ from apps.revisions.models import (
     RevisionStatus,
     SectionKey,
 )
+from apps.revisions.openslo.importing import ImportRefused, Plan, openslo_plan
 
 REVISION_FIELDS = ("effective_from", "summary", "credit_cap_percent")
 
@@ -299,3 +300,39 @@ def credit_tier_save(
 def credit_tier_delete(*, tier: CreditTier, acting_user: ActingUser) -> None:
     _require_staff(acting_user)
     delete_as(tier, acting_user)
+
+
+@transaction.atomic
+def revision_import_openslo(
+    *, revision: Revision, text: str, acting_user: ActingUser
+) -> tuple[list[Objective], Plan]:
+    """Draft objectives on a draft revision from OpenSLO v1 SLOs; all or nothing.
+
+    The mapping is ``apps.revisions.openslo.importing``; what it cannot express, a
+    revision that is no draft, or an objective its own rules refuse raises
+    ImportRefused naming every problem, and nothing is written.
+    """
+    _require_staff(acting_user)
+    revision = _lock(revision)
+    if revision.status != RevisionStatus.DRAFT:
+        raise ImportRefused(
+            [
+                f"Revision {revision.number} of {revision.agreement.reference} is "
+                f"{revision.get_status_display().lower()}: objectives go on a draft only "
+                "(create a new draft from it first)."
+            ]
+        )
+    plan = openslo_plan(text=text, revision=revision)
+    created: list[Objective] = []
+    problems: list[str] = []
+    for where, terms in plan.objectives:
+        try:
+            with transaction.atomic():
+                created.append(objective_save(acting_user=acting_user, revision=revision, **terms))
+        except ValidationError as exc:
+            found = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+            said = [f"{name}: {' '.join(m)}" if name else " ".join(m) for name, m in found.items()]
+            problems.append(f"{where}: {'; '.join(said)}")
+    if problems:
+        raise ImportRefused(problems)
+    return created, plan

@@ -29,6 +29,8 @@ def test_adding_a_connector_with_mappings(connectors, admin_client):
         "service_label": "team",
         "maintenance_label": "maintenance",
         "cause_label": "cause",
+        "severity_label": "severity",
+        "outage_severities": "critical",
         "customer_label": "",
         "initial_status": "Open",
         "waiting_statuses": "Waiting for customer",

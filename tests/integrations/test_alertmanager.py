@@ -238,3 +238,31 @@ def test_a_body_that_is_not_json_is_a_400(connectors, manager_api):
     assert manager_api.post(AM_URL, nested, content_type="application/json").status_code == 400
     text = manager_api.post(AM_URL, "alerts=1", content_type="text/plain")
     assert text.status_code == 415
+
+
+def test_only_the_configured_severities_are_outages(connectors, manager_api):
+    with schema_context(TENANT_A.schema):
+        Connector.objects.filter(pk=connectors.alertmanager.pk).update(
+            outage_severities="critical, Page"
+        )
+    body = payload("alertmanager", "firing")
+    body["alerts"][1]["labels"]["severity"] = "warning"
+    maintenance = payload("alertmanager", "maintenance")["alerts"][0]
+    del maintenance["labels"]["severity"]
+    body["alerts"].append(maintenance)
+    response = post(manager_api, AM_URL, body).json()
+    assert response["created"] == 1
+    assert response["skipped"] == [
+        {
+            "fingerprint": "50029db7bbfa0387",
+            "reason": "severity='warning' is not an outage severity (critical, page)",
+        },
+        {
+            "fingerprint": "7192d46c61ad483e",
+            "reason": "no severity is not an outage severity (critical, page)",
+        },
+    ]
+    assert set(_outages()) == {FIRST}
+    body["alerts"][1]["labels"]["severity"] = "PAGE"  # compared case-insensitively
+    assert post(manager_api, AM_URL, body).json()["created"] == 1
+    assert set(_outages()) == {FIRST, SECOND}

@@ -312,3 +312,16 @@ def test_the_ticket_evaluates_like_an_api_ingested_one(engine, connectors, manag
     assert ingested.json()["updated"] == 1  # the very row the connector wrote
     assert state(ticket()) == before
     assert evaluated() == from_jira
+
+
+def test_the_status_an_issue_was_created_in_counts_as_initial(connectors, manager_api):
+    """A JSM workflow that starts in "Waiting for support" needs no initial_status setting."""
+    body = payload("jira", "issue_created")
+    for item in body["changelog"]["items"]:
+        if item["fieldId"] == "status":
+            item["toString"] = "Waiting for support"
+    post(manager_api, JIRA_URL, body)
+    moved = payload("jira", "issue_updated_in_progress")
+    moved["changelog"]["items"][0]["fromString"] = "Waiting for support"
+    post(manager_api, JIRA_URL, moved)
+    assert ticket().first_response_at == IN_PROGRESS

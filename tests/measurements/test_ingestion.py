@@ -305,9 +305,12 @@ def _queries_of(post, monkeypatch) -> tuple[object, int]:
     from django.test.utils import CaptureQueriesContext
 
     raw = []
-    real = _real_execute
+    real, real_copy = _real_execute, ingestion._copy
     monkeypatch.setattr(
         ingestion, "_execute", lambda sql, params: raw.append(sql) or real(sql, params)
+    )
+    monkeypatch.setattr(
+        ingestion, "_copy", lambda sql, *args: raw.append(sql) or real_copy(sql, *args)
     )
     with CaptureQueriesContext(connection) as captured:
         response = post()
