@@ -22,8 +22,9 @@ from apps.compliance.models import ComplianceResult, ResultStatus
 from apps.core.access import User
 from apps.credits.models import OPEN_STATUSES, ServiceCredit
 from apps.parties.selectors import party_ids_managed_by
+from apps.portal.wording import objective_terms, period_name
 from apps.revisions.models import CreditTier, Objective, PeriodKind, Revision, RevisionStatus
-from apps.revisions.units import format_target, format_value
+from apps.revisions.units import format_target, format_value, unit_of
 
 MONTHS = 12
 QUARTERS = 4
@@ -60,12 +61,30 @@ class Cell:
             return "–"
         return format_value(self.result.attained, self.result.metric, self.sample_metric)
 
+    @property
+    def name(self) -> str:
+        """ "Feb 2026", "Q3 2026"."""
+        return period_name(self.period)
+
+    @property
+    def short(self) -> str:
+        """ "Feb ’26": the chart's axis."""
+        return period_name(self.period, short=True)
+
+    @property
+    def final(self) -> bool:
+        return bool(self.result is not None and self.result.final)
+
 
 @dataclass(frozen=True)
 class Quarter:
     label: str
     met: int
     judged: int  # met + missed months (pending and no-data months do not count)
+
+    @property
+    def name(self) -> str:
+        return period_name(self.label)
 
 
 @dataclass
@@ -76,11 +95,19 @@ class ObjectiveRow:
 
     @property
     def name(self) -> str:
-        return self.objective.name or self.objective.describe()
+        return self.objective.name or objective_terms(self.objective)
+
+    @property
+    def terms(self) -> str:
+        return objective_terms(self.objective)
 
     @property
     def target_text(self) -> str:
         return format_target(self.objective)
+
+    @property
+    def unit(self) -> str:
+        return unit_of(self.objective.metric, self.objective.sample_metric)
 
     @property
     def current(self) -> Cell:

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from apps.portal.views import account, credits, overview, periods, revisions, subscriptions
+from apps.portal.views.whatif import revision_what_if_view
 
 app_name = "portal"
 
@@ -21,8 +22,10 @@ urlpatterns = [
     path(REVISION, revisions.revision_detail, name="revision"),
     path(f"{REVISION}compare/", revisions.revision_compare, name="revision-compare"),
     path(f"{REVISION}accept/", revisions.revision_accept_view, name="revision-accept"),
+    path(f"{REVISION}what-if/", revision_what_if_view, name="revision-what-if"),
     path("credits/", credits.credit_list, name="credits"),
     path("credits/<int:pk>/", credits.credit_detail, name="credit"),
+    path("credits/<int:pk>/dispute/", credits.credit_dispute_view, name="credit-dispute"),
     path("subscriptions/", subscriptions.subscription_list, name="subscriptions"),
     path("reports/unsubscribe/<str:token>/", subscriptions.unsubscribe, name="unsubscribe"),
     path("language/", account.set_language, name="language"),

@@ -7,6 +7,9 @@ Session set-up, in order:
   the admin flow needs; its schema and rows are dropped at the end.
 * ``e2e_server`` — ``gunicorn config.wsgi`` on a free port of 127.0.0.1.
 * ``browser`` — Chromium from /usr/bin/chromium (never downloaded), headless.
+* ``portal_site``, ``portal_page``, ``portal_shots`` — the customer portal's tests
+  (tests/e2e/portal_fixtures.py): a second throw-away tenant with the demo's data,
+  served by the same gunicorn.
 
 Each test gets its own browser context (cookies do not leak between tests).
 """
@@ -29,6 +32,7 @@ from django.conf import settings
 
 from apps.parties.services import DOMAIN_APPS
 from tests.conftest import PASSWORD, _test_database_url
+from tests.e2e.portal_fixtures import portal_page, portal_shots, portal_site  # noqa: F401
 
 CHROMIUM = Path("/usr/bin/chromium")
 E2E_DIR = Path(__file__).resolve().parent
@@ -62,6 +66,9 @@ def pytest_runtest_makereport(item, call):
     if report.when != "call" or not report.failed or "e2e_server" not in item.fixturenames:
         return report
     page = item.funcargs.get("page")
+    opened = getattr(item.funcargs.get("portal_page"), "pages", [])
+    if page is None and opened:
+        page = opened[-1]  # the portal tests' last page
     if page is not None:
         shot = SHOTS / f"FAILED-{item.name}.png"
         try:

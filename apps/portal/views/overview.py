@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from apps.compliance.risk import at_risk
 from apps.core.access import is_provider_staff
+from apps.credits.explain import credit_summary
 from apps.credits.selectors import credit_list_visible
 from apps.parties.models import Party, PartyKind
 from apps.portal.access import agreement_or_404, portal_agreements, view_as_party
@@ -53,9 +54,8 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("approved_by", "accepted_by")
         .order_by("-number")
     )
-    credits = list(
-        credit_list_visible(request.user).filter(agreement=agreement).order_by("-period")
-    )
+    credits = credit_list_visible(request.user).filter(agreement=agreement).order_by("-period")
+    effective = effective_objectives(agreement, today)
     return render(
         request,
         "portal/agreement.html",
@@ -65,9 +65,10 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "data": data,
             "in_force": in_force,
             "sections": _in_document_order(in_force.sections.all()) if in_force else [],
-            "effective": effective_objectives(agreement, today),
+            "effective": effective,
+            "names": {item.key: item.objective.name or item.key for item in effective},
             "revisions": revisions,
             "risk": at_risk(agreement),
-            "credits": credits,
+            "credits": [(credit, credit_summary(credit)) for credit in credits],
         },
     )

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from apps.compliance.timeline import ticket_timeline
+from apps.credits.explain import credit_summary
 from apps.measurements.models import Ticket
 from apps.portal.access import agreement_or_404, period_or_404
 from apps.reports.periods import period_report, with_tickets
@@ -23,7 +24,18 @@ def period_detail(request: HttpRequest, pk: int, period: str) -> HttpResponse:
     report = period_report(agreement, period_or_404(period))
     page = Paginator(report.breaches, BREACHES_PER_PAGE).get_page(request.GET.get("page"))
     with_tickets(report, list(page.object_list))
-    return render(request, "portal/period.html", {"report": report, "page": page})
+    return render(
+        request,
+        "portal/period.html",
+        {
+            "report": report,
+            "page": page,
+            "names": {
+                line.result.key: line.objective.name or line.result.key for line in report.lines
+            },
+            "credit_how": credit_summary(report.credit) if report.credit else "",
+        },
+    )
 
 
 @login_required
