@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from apps.agreements.models import Agreement
 from apps.core.api import InputSerializer, ScopedModelViewSet, ServiceSerializer
+from apps.core.net import client_ip
 from apps.core.params import parse_whole_number
 from apps.core.validators import validate_date_in_range
 from apps.revisions.diff import diff_base, revision_diff
@@ -143,8 +144,13 @@ class RevisionViewSet(ScopedModelViewSet):
     @extend_schema(request=None, responses=RevisionSerializer)
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     def accept(self, request, pk=None):
-        """A manager of the customer accepts an approved revision; it becomes binding."""
-        return self._respond(revision_accept(revision=self.get_object(), acting_user=request.user))
+        """A manager of the customer accepts an approved revision; it becomes binding.
+
+        Recorded with the user, the time and the client's address, as in the portal."""
+        accepted = revision_accept(
+            revision=self.get_object(), acting_user=request.user, from_address=client_ip(request)
+        )
+        return self._respond(accepted)
 
     @extend_schema(request=NewDraftSerializer, responses={201: RevisionSerializer})
     @action(detail=True, methods=["post"], url_path="new-draft")

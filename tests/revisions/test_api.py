@@ -56,8 +56,12 @@ def test_revision_workflow_through_the_api(world_a, manager_api, customer_api):
 
     # The provider cannot accept for the customer.
     assert manager_api.post(f"/api/v1/revisions/{draft_id}/accept/").status_code == 403
-    accepted = customer_api.post(f"/api/v1/revisions/{draft_id}/accept/")
+    accepted = customer_api.post(
+        f"/api/v1/revisions/{draft_id}/accept/", REMOTE_ADDR="198.51.100.20"
+    )
     assert accepted.status_code == 200, accepted.content
+    with schema_context(TENANT_A.schema):  # recorded with the address, as in the portal
+        assert Revision.objects.get(pk=draft_id).accepted_from == "198.51.100.20"
     assert accepted.json()["status"] == "accepted" and accepted.json()["is_binding"]
     assert customer_api.get(f"/api/v1/revisions/{revision_1}/").json()["status"] == "superseded"
 
