@@ -101,6 +101,7 @@ def run() -> str:
     started = time.perf_counter()
     per_tenant = _cycle(slugs)
     total = time.perf_counter() - started
+    print(f"hourly cycle of {len(slugs)} tenants: {total:.0f} s", flush=True)
     with_pdf, without_pdf = _emails()
     p95 = statistics.quantiles(per_tenant, n=20)[-1]
     return "\n".join(

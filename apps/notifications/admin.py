@@ -23,11 +23,10 @@ from apps.notifications.services import (
     endpoint_save,
     endpoint_test_event,
 )
+from apps.notifications.tasks import dispatch
 
 
 def _dispatch_after_commit() -> None:
-    from apps.notifications.tasks import dispatch
-
     transaction.on_commit(lambda: dispatch.delay())
 
 

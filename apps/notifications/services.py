@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 
 from apps.core.access import ActingUser
 from apps.core.history import save_as
@@ -223,6 +223,25 @@ def delivery_record_failure(
             last_error=error[:2000],
             response_status=response_status,
         )
+    )
+
+
+def deliveries_release(deliveries: Iterable[Delivery], *, now: datetime) -> int:
+    """Give back claimed deliveries that were not attempted (the task's time ran out):
+    due again now, the attempt not counted. A claim taken over meanwhile is left alone."""
+    held = Q()
+    for delivery in deliveries:
+        held |= Q(pk=delivery.pk, claim=delivery.claim)
+    if not held:
+        return 0
+    return Delivery.objects.filter(held, status=DeliveryStatus.SENDING).update(
+        status=Case(
+            When(attempts__lte=1, then=Value(DeliveryStatus.PENDING)),
+            default=Value(DeliveryStatus.FAILED),
+        ),
+        attempts=F("attempts") - 1,
+        next_attempt_at=now,
+        claim=None,
     )
 
 

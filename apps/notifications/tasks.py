@@ -2,8 +2,9 @@
 
 ``detect_and_dispatch`` records the notices the current state calls for, plans
 their deliveries and sends what is due. A retry due before the next beat tick is
-sent by a follow-up ``dispatch`` scheduled for that moment (countdowns stay under
-the broker's visibility timeout); later ones wait for beat. Claims make any
+sent by a follow-up ``dispatch`` scheduled for that moment (countdowns of at most
+90 s, so the message is acknowledged within the broker's visibility timeout); later
+ones wait for beat. Claims make any
 number of concurrent dispatches safe. Tasks take no arguments: everything is read
 from the tenant's schema.
 """
@@ -21,8 +22,11 @@ from apps.notifications.delivery import Outcome, dispatch_due
 from apps.notifications.detection import notices_detect
 from apps.tenants.selectors import tenant_list_serving
 
-# Retries due sooner than this are sent by a follow-up task, later ones by beat.
-FOLLOW_UP_WITHIN = timedelta(minutes=15)
+# Retries due sooner than this are sent by a follow-up task, later ones by beat. A
+# countdown waits in the worker, un-acknowledged: it plus the task's hard time limit
+# (180 s) must stay under the broker's visibility timeout (280 s), or the message is
+# handed to a second worker while the first still holds it (ADR 0006).
+FOLLOW_UP_WITHIN = timedelta(seconds=90)
 
 
 def _follow_up(outcome: Outcome) -> int | None:

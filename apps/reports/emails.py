@@ -11,6 +11,7 @@ manage the subscription are in every message.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core import signing
@@ -22,9 +23,11 @@ from django.utils import timezone, translation
 from apps.agreements.models import Agreement
 from apps.agreements.selectors import agreement_list_evaluated
 from apps.compliance.risk import AtRisk, at_risk
+from apps.core.tenancy import current_schema
 from apps.parties.selectors import party_descendant_ids
+from apps.reports.digest import Digest, Row, report_digest, report_rows
 from apps.reports.models import Frequency, ReportRun, ReportSubscription
-from apps.reports.periods import PeriodReport, period_report, with_tickets
+from apps.reports.periods import OutageLine, PeriodReport, period_report, with_tickets
 from apps.reports.rendering import report_csv, report_filename, report_pdf
 from apps.reports.schedule import Due
 from apps.tenants.selectors import tenant_base_url
@@ -38,16 +41,39 @@ class AgreementSection:
     report: PeriodReport
     risk: AtRisk
     url: str  # the period page on the tenant's host
+    rows: list[Row]  # the objectives with their allowance used and their record
+    digest: Digest
+
+    @property
+    def counted_outages(self) -> list[OutageLine]:
+        return [line for line in self.report.outages if line.counted]
+
+    @property
+    def objective_names(self) -> dict[str, str]:
+        lines = self.report.lines
+        return {line.result.key: line.objective.name or line.result.key for line in lines}
+
+    @property
+    def more_breaches(self) -> int:
+        return max(len(self.report.breaches) - BREACHES_IN_MAIL, 0)
+
+
+def _salt() -> str:
+    """The signing salt names the tenant: subscription ids repeat across schemas, and a
+    token of one tenant must mean nothing on another's host."""
+    return f"{UNSUBSCRIBE_SALT}:{current_schema()}"
 
 
 def unsubscribe_token(subscription: ReportSubscription) -> str:
-    return signing.dumps({"id": subscription.pk}, salt=UNSUBSCRIBE_SALT)
+    """The credential of the e-mail's one-click unsubscribe link (in the current tenant)."""
+    return signing.dumps({"id": subscription.pk}, salt=_salt())
 
 
 def subscription_from_token(token: str) -> int | None:
-    """The subscription id a token names, or None when it is not ours (forged, garbled)."""
+    """The subscription id a token names in the current tenant, or None when it is not
+    ours (forged, garbled, or signed for another tenant)."""
     try:
-        value = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        value = signing.loads(token, salt=_salt())
     except signing.BadSignature:
         return None
     return value.get("id") if isinstance(value, dict) else None
@@ -60,6 +86,12 @@ def subscription_agreements(subscription: ReportSubscription) -> list[Agreement]
         .filter(customer_id__in=parties)
         .select_related("provider", "customer")
     )
+
+
+def sender(provider: str) -> str:
+    """The From of a report: the provider's name on the platform's address."""
+    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return formataddr((provider or name, address)) if address else settings.DEFAULT_FROM_EMAIL
 
 
 def message_id(run: ReportRun) -> str:
@@ -75,18 +107,31 @@ def report_message(
     language = subscription.language or settings.LANGUAGE_CODE
     with translation.override(language), timezone.override(subscription.timezone):
         sections = []
+        total = Digest()
         for agreement in agreements:
             report = period_report(agreement, due.period, now=now)
             with_tickets(report, report.breaches[:BREACHES_IN_MAIL])
             path = reverse("portal:period", args=[agreement.pk, due.period.label])
-            sections.append(AgreementSection(report, at_risk(agreement, now=now), base + path))
+            digest = report_digest(report)
+            total.add(digest)
+            sections.append(
+                AgreementSection(
+                    report,
+                    at_risk(agreement, now=now),
+                    base + path,
+                    report_rows(report),
+                    digest,
+                )
+            )
         token = unsubscribe_token(subscription)
+        provider = agreements[0].provider.name if agreements else ""
         context = {
             "subscription": subscription,
             "due": due,
             "weekly": subscription.frequency == Frequency.WEEKLY,
             "sections": sections,
-            "provider": agreements[0].provider.name if agreements else "",
+            "total": total,
+            "provider": provider,
             "breaches_in_mail": BREACHES_IN_MAIL,
             "manage_url": base + reverse("portal:subscriptions"),
             "unsubscribe_url": base + reverse("portal:unsubscribe", args=[token]),
@@ -98,6 +143,7 @@ def report_message(
         message = EmailMultiAlternatives(
             subject=" ".join(subject.split()),
             body=text,
+            from_email=sender(provider),
             to=[subscription.recipient],
             headers={
                 "Message-ID": message_id(run),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from apps.calendars.models import validate_timezone
+from apps.parties.selectors import party_ids_visible_to
 
 
 class Frequency(models.TextChoices):
@@ -106,6 +107,10 @@ class ReportSubscription(models.Model):
             and self.contact.party_id != self.party_id
         ):
             errors["contact"] = "The contact belongs to another party."
+        if self.user_id and self.party_id and self.user is not None:
+            visible = party_ids_visible_to(self.user)
+            if visible is not None and self.party_id not in visible:
+                errors["user"] = "This user may not see this party's data."
         if errors:
             raise ValidationError(errors)
 

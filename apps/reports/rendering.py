@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from apps.core.money import money_text
+from apps.reports.digest import report_rows
 from apps.reports.periods import PeriodReport
 
 PDF_BREACHES = 200  # rows in the PDF; the CSV has them all
@@ -69,10 +70,10 @@ def report_context(report: PeriodReport, **extra: Any) -> dict[str, Any]:
 
 
 def report_html(report: PeriodReport, *, base_url: str = "", **extra: Any) -> str:
-    """The report as a self-contained HTML document (inline styles: e-mail and PDF)."""
-    return render_to_string(
-        "reports/period_report.html", report_context(report, base_url=base_url, **extra)
-    )
+    """The report as a self-contained HTML document (the PDF's source): with each
+    objective's allowance used (the chart) and its last six periods."""
+    context = report_context(report, base_url=base_url, rows=report_rows(report), **extra)
+    return render_to_string("reports/period_report.html", context)
 
 
 def report_pdf(

@@ -16,6 +16,7 @@ the next one, and older periods are not back-filled.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -68,6 +69,25 @@ def next_slot_after(due: Due, frequency: str) -> datetime:
     zone = due.slot.tzinfo
     local = due.slot.replace(tzinfo=None) + step
     return local.replace(tzinfo=zone)
+
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def frequency_of_label(label: str) -> str:
+    """The frequency whose runs a label names: ``2026-W48`` weekly, ``2026-Q3`` quarterly,
+    ``2026-11`` monthly; ValueError with a readable message for anything else."""
+    if match := _WEEK.match(label.strip()):
+        try:
+            date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        except ValueError as exc:
+            raise ValueError(f"'{label[:20]}' is not an ISO week ({exc}).") from exc
+        return "weekly"
+    try:
+        period = parse_period(label)
+    except ValueError as exc:
+        raise ValueError(f"{exc} Weekly reports: YYYY-Www (e.g. 2026-W48).") from exc
+    return "quarterly" if period.kind == "quarter" else "monthly"
 
 
 def due_from_label(frequency: str, label: str) -> Due:

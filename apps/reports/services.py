@@ -6,6 +6,16 @@ holding the token sends and marks the run sent. A worker that dies leaves a clai
 whose lease runs out; the sweeper (and the broker's redelivery of the task) take it
 over. Every attempt of a run uses the same Message-ID.
 
+The lease (``settings.REPORTS_LEASE_SECONDS``, 200 s) outlasts the task's hard time
+limit (180 s), so a live worker never loses its claim, and it lapses before the
+broker hands a dead worker's message to another worker (visibility timeout 280 s):
+that redelivery, or the sweeper (every 5 minutes), takes the run over.
+
+Failures: a transient one (connection refused or dropped, SMTP 4xx: apps.core.jobs)
+gives the claim back at once and lets the task retry with backoff; a permanent
+refusal (SMTP 5xx) or any other error (a programming error) marks the run failed
+with the error, for the admin's "send now" after a fix: never retried by itself.
+
 What "exactly once" cannot cover: a worker killed in the moment between the SMTP
 server accepting the message and the run being marked sent would, on takeover,
 send again (with the same Message-ID). Everything before that moment — rendering,
@@ -14,25 +24,40 @@ the PDF, connecting, the SMTP dialogue up to the final dot — is safe to repeat
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from apps.core.access import ActingUser, is_provider_staff
 from apps.core.history import save_as
+from apps.core.jobs import is_transient
 from apps.core.services import instance_save
 from apps.reports.emails import message_id, report_message, subscription_agreements
 from apps.reports.models import ReportRun, ReportSubscription, RunStatus
 from apps.reports.schedule import Due, due_from_label, latest_due
 
-LEASE = timedelta(minutes=5)
-# Refusals of this message by the server: sending it again would fail again.
-PERMANENT = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused)
+DEFAULT_LEASE_SECONDS = 200
+
+
+def lease() -> timedelta:
+    """How long a claim is the claiming worker's (tests shorten it through the setting)."""
+    return timedelta(seconds=getattr(settings, "REPORTS_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
+
+
+def send_failure_is_transient(exc: BaseException) -> bool:
+    """A failure that a later try can get past: connection errors and SMTP 4xx replies,
+    also when the server refused every recipient with a 4xx (RFC 5321 §4.2.1)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    return is_transient(exc)
 
 
 def subscription_save(
@@ -62,6 +87,27 @@ def subscription_due(subscription: ReportSubscription, now: datetime) -> Due:
     )
 
 
+def run_reopen(
+    *, subscription: ReportSubscription, label: str, acting_user: ActingUser, now: datetime
+) -> ReportRun | None:
+    """Make the report of ``label`` sendable by hand ("send now"): a failed or skipped run
+    is reopened for the next claim. Returns the run as it stands (None: not claimed yet);
+    a sent run stays sent, and a live claim stays its worker's."""
+    if acting_user is not None and not is_provider_staff(acting_user):
+        raise PermissionDenied("Only provider staff may send reports by hand.")
+    with transaction.atomic():
+        run = (
+            ReportRun.objects.select_for_update()
+            .filter(subscription=subscription, period=label)
+            .first()
+        )
+        if run is not None and run.status in (RunStatus.FAILED, RunStatus.SKIPPED):
+            run.status = RunStatus.SENDING
+            run.lease_until = now
+            run.save(update_fields=["status", "lease_until"])
+    return run
+
+
 def run_claim(subscription: ReportSubscription, label: str, now: datetime) -> ReportRun | None:
     """Claim the run of ``label`` for this worker, or None when it is sent, skipped or
     held by another worker whose lease has not run out."""
@@ -69,7 +115,7 @@ def run_claim(subscription: ReportSubscription, label: str, now: datetime) -> Re
         run, created = ReportRun.objects.select_for_update().get_or_create(
             subscription=subscription,
             period=label,
-            defaults={"lease_until": now + LEASE, "recipient": subscription.recipient},
+            defaults={"lease_until": now + lease(), "recipient": subscription.recipient},
         )
         if created:
             return run
@@ -79,7 +125,7 @@ def run_claim(subscription: ReportSubscription, label: str, now: datetime) -> Re
             return None
         run.claim = uuid.uuid4()
         run.status = RunStatus.SENDING
-        run.lease_until = now + LEASE
+        run.lease_until = now + lease()
         run.attempts += 1
         run.error = ""
         run.save(update_fields=["claim", "status", "lease_until", "attempts", "error"])
@@ -91,33 +137,47 @@ def _finish(run: ReportRun, **fields: Any) -> bool:
     return bool(ReportRun.objects.filter(pk=run.pk, claim=run.claim).update(**fields))
 
 
+def _give_back(run: ReportRun, exc: BaseException) -> None:
+    """Record a failed attempt: a transient one lets the claim lapse now (a retry takes
+    it over at once), any other fails the run. With the database gone, the lease lapses
+    by itself."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    with contextlib.suppress(DatabaseError):
+        if send_failure_is_transient(exc):
+            _finish(run, lease_until=timezone.now(), error=error)
+        else:
+            _finish(run, status=RunStatus.FAILED, error=error)
+
+
 def run_send(subscription: ReportSubscription, label: str, *, now: datetime | None = None) -> str:
-    """Claim and send the run of ``label``; returns what happened (sent / skipped / held)."""
+    """Claim and send the run of ``label``; returns what happened: sent, skipped, failed
+    (refused for good by the SMTP server), held (sent already, or another worker's) or
+    inactive. A transient failure is raised (the task retries it); so is a programming
+    error, after the run was marked failed."""
     now = now or timezone.now()
     if not subscription.active:
         return "inactive"
     run = run_claim(subscription, label, now)
     if run is None:
         return "held"
-    agreements = subscription_agreements(subscription)
-    if not agreements or not subscription.recipient:
-        reason = "no agreements to report on" if not agreements else "no e-mail address"
-        _finish(run, status=RunStatus.SKIPPED, error=reason)
-        return "skipped"
-    message = report_message(
-        subscription, due_from_label(subscription.frequency, label), run, agreements=agreements
-    )
-    if not ReportRun.objects.filter(pk=run.pk, claim=run.claim, status=RunStatus.SENDING).exists():
-        return "held"  # taken over while we rendered (our lease ran out)
     try:
+        agreements = subscription_agreements(subscription)
+        if not agreements or not subscription.recipient:
+            reason = "no agreements to report on" if not agreements else "no e-mail address"
+            _finish(run, status=RunStatus.SKIPPED, error=reason)
+            return "skipped"
+        message = report_message(
+            subscription, due_from_label(subscription.frequency, label), run, agreements=agreements
+        )
+        if not ReportRun.objects.filter(
+            pk=run.pk, claim=run.claim, status=RunStatus.SENDING
+        ).exists():
+            return "held"  # taken over while we rendered (our lease ran out)
         message.send()
-    except PERMANENT as exc:
-        _finish(run, status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
-        return "failed"
-    except (OSError, smtplib.SMTPException) as exc:
-        # Transient (connection refused, server gone): let the lease lapse so a retry or
-        # the sweeper takes the run over, and let the task retry with backoff.
-        _finish(run, lease_until=timezone.now(), error=f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        _give_back(run, exc)
+        if isinstance(exc, smtplib.SMTPException) and not send_failure_is_transient(exc):
+            return "failed"  # refused for good: the admin shows why
         raise
     _finish(
         run,

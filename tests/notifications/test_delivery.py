@@ -175,3 +175,27 @@ def test_backoff_doubles_up_to_six_hours_and_gives_up_after_the_last_attempt(
             time_machine.move_to(moment)
     assert delivery.status == DeliveryStatus.GAVE_UP and delivery.next_attempt_at is None
     assert dispatch_due().failed == 0 and len(receiver.received) == MAX_ATTEMPTS
+
+
+def test_when_the_time_budget_is_spent_the_claimed_rest_is_given_back_uncounted(world, receiver):
+    """A dispatch stops within its budget (the task's time limit must not cut a send off);
+    the deliveries it had claimed but not attempted are due again, their attempt not
+    counted, and the next dispatch sends them."""
+    for n in range(3):
+        endpoint = WebhookEndpoint.objects.create(party=world.party_x, url=f"{receiver.url}/{n}")
+        receiver.secrets[f"/hooks/sla/{n}"] = endpoint.secret
+    at_risk_result(world)
+    notices_detect()
+    receiver.delay = 0.3  # each answer takes longer than the whole budget
+
+    outcome = dispatch_due(budget=timedelta(seconds=0.1))
+    assert (outcome.sent, outcome.failed) == (1, 0) and len(receiver.received) == 1
+    assert sorted(Delivery.objects.values_list("status", "attempts", "claim")) == [
+        (DeliveryStatus.PENDING, 0, None),
+        (DeliveryStatus.PENDING, 0, None),
+        (DeliveryStatus.SENT, 1, None),
+    ]
+    assert outcome.next_due == NOW  # due again at once
+
+    assert dispatch_due().sent == 2
+    assert all(r.verified for r in receiver.received) and len(receiver.received) == 3

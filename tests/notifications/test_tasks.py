@@ -52,6 +52,14 @@ def test_the_tenant_task_detects_sends_and_follows_up_a_near_retry(monkeypatch, 
         tasks.detect_and_dispatch()  # never in the public schema
 
 
+def test_a_follow_up_is_acknowledged_within_the_brokers_visibility_timeout():
+    """A countdown is held by the worker un-acknowledged; held past the visibility
+    timeout, the broker would hand the message to a second worker as well."""
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    longest = tasks.FOLLOW_UP_WITHIN.total_seconds() + 1 + settings.CELERY_TASK_TIME_LIMIT
+    assert longest < visibility
+
+
 def test_retries_beyond_the_next_tick_are_left_to_beat(monkeypatch):
     countdowns: list[int] = []
     monkeypatch.setattr(

@@ -6,16 +6,18 @@ import smtplib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
-from django.core.management import call_command
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django_tenants.utils import schema_context
 
 from apps.calendars.periods import parse_period
 from apps.compliance.evaluation import evaluate_period
 from apps.parties.models import Contact, ContactRole
-from apps.reports.emails import unsubscribe_token
+from apps.reports.emails import subscription_from_token, unsubscribe_token
 from apps.reports.models import ReportRun, ReportSubscription, RunStatus
-from apps.reports.services import LEASE, run_claim, run_send, runs_due
+from apps.reports.services import lease, run_claim, run_send, runs_due, subscription_save
 from tests.conftest import TENANT_A, TENANT_B
 
 NOW = datetime(2026, 12, 2, 9, tzinfo=UTC)  # after the 1 December 07:00 slot in Berlin
@@ -79,9 +81,9 @@ def test_a_live_claim_holds_off_others_and_a_lapsed_one_is_taken_over(subscribed
     with schema_context(TENANT_A.schema):
         first = run_claim(subscription, "2026-11", NOW)
         assert first is not None
-        assert run_claim(subscription, "2026-11", NOW + LEASE - timedelta(seconds=1)) is None
+        assert run_claim(subscription, "2026-11", NOW + lease() - timedelta(seconds=1)) is None
         assert runs_due(NOW) == []  # claimed and alive: not due again
-        later = NOW + LEASE + timedelta(seconds=1)
+        later = NOW + lease() + timedelta(seconds=1)
         assert runs_due(later) == [(subscription.pk, "2026-11")]  # the sweeper's view
         second = run_claim(subscription, "2026-11", later)
         assert second is not None and second.claim != first.claim and second.attempts == 2
@@ -174,3 +176,87 @@ def test_a_german_subscriber_gets_a_german_mail(subscribed):
     html = mail.outbox[0].alternatives[0][0]
     assert '<html lang="de">' in html
     assert "Im Portal öffnen" in html or "Zeitraum im Portal öffnen" in html
+
+
+def test_a_4xx_for_every_recipient_is_retried_and_a_bug_fails_the_run_for_good(
+    subscribed, monkeypatch
+):
+    _, subscription = subscribed
+
+    def busy(self, *args, **kwargs):
+        raise smtplib.SMTPRecipientsRefused({"reports@x.example": (452, b"mailbox full")})
+
+    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", busy)
+    with schema_context(TENANT_A.schema):
+        with pytest.raises(smtplib.SMTPRecipientsRefused):  # the task retries it
+            run_send(subscription, "2026-11")
+        run = ReportRun.objects.get()
+        assert run.status == RunStatus.SENDING and run.lease_until <= NOW  # free to take
+        assert runs_due(NOW) == [(subscription.pk, "2026-11")]
+
+    def broken(self, *args, **kwargs):
+        raise TypeError("a programming error")
+
+    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", broken)
+    with schema_context(TENANT_A.schema):
+        with pytest.raises(TypeError):  # logged by the worker, not retried
+            run_send(subscription, "2026-11")
+        run = ReportRun.objects.get()
+        assert run.status == RunStatus.FAILED and run.error == "TypeError: a programming error"
+        assert runs_due(NOW + timedelta(days=1)) == []  # waits for "send now"
+    assert mail.outbox == []
+
+
+def test_send_reports_refuses_a_bad_period_and_fails_when_a_report_was_not_sent(
+    subscribed, monkeypatch, capsys
+):
+    for bad in ("2026-13", "2026-W54", "November"):
+        with pytest.raises(CommandError, match=r"is not (a period|an ISO week)"):
+            call_command("send_reports", tenant=TENANT_A.schema, period=bad, no_progress=True)
+    with pytest.raises(CommandError, match="No tenant"):
+        call_command("send_reports", tenant="nope", no_progress=True)
+
+    def down(self, *args, **kwargs):
+        raise smtplib.SMTPConnectError(421, b"closing")
+
+    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", down)
+    with pytest.raises(CommandError, match="1 not sent; run it again"):
+        call_command("send_reports", tenant=TENANT_A.schema, period="2026-11", no_progress=True)
+    assert "2026-11 to reports@x.example: SMTPConnectError" in capsys.readouterr().err
+    monkeypatch.undo()
+    call_command("send_reports", tenant=TENANT_A.schema, period="2026-11", no_progress=True)
+    assert "1 sent" in capsys.readouterr().out and len(mail.outbox) == 1
+
+
+def test_the_lease_outlasts_a_live_task_and_lapses_before_the_broker_redelivers():
+    """A live worker never loses its claim (the task is killed at its hard limit first);
+    a dead worker's message, redelivered after the visibility timeout, finds the claim
+    lapsed and takes it over; the sweeper catches what the broker does not bring back."""
+    seconds = lease().total_seconds()
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert settings.CELERY_TASK_TIME_LIMIT < seconds < visibility
+    sweep = settings.CELERY_BEAT_SCHEDULE["reports-sweep-every-5-minutes"]["schedule"]
+    assert seconds + sweep <= 10 * 60
+
+
+def test_a_user_may_subscribe_only_to_the_reports_of_a_party_they_may_see(world_a):
+    with schema_context(TENANT_A.schema):
+        with pytest.raises(ValidationError) as refused:
+            subscription_save(
+                acting_user=world_a.admin, party=world_a.party_x, user=world_a.customer_y
+            )
+        assert "user" in refused.value.message_dict  # Y's viewer must not get X's figures
+        assert not ReportSubscription.objects.exists()
+        mine = subscription_save(
+            acting_user=world_a.admin, party=world_a.party_x, user=world_a.customer_x
+        )
+        assert mine.pk
+
+
+def test_an_unsubscribe_token_names_its_tenant(subscribed, world_b):
+    _, subscription = subscribed
+    with schema_context(TENANT_A.schema):
+        token = unsubscribe_token(subscription)
+        assert subscription_from_token(token) == subscription.pk
+    with schema_context(TENANT_B.schema):
+        assert subscription_from_token(token) is None  # the same id there is another's

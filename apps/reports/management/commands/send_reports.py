@@ -9,15 +9,10 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 from tqdm import tqdm
 
-from apps.reports.models import Frequency, ReportRun, ReportSubscription, RunStatus
+from apps.reports.models import ReportRun, ReportSubscription, RunStatus
+from apps.reports.schedule import frequency_of_label
 from apps.reports.services import run_send, subscription_due
 from apps.tenants.models import Tenant
-
-
-def _frequency_of(label: str) -> str:
-    if "-W" in label:
-        return Frequency.WEEKLY
-    return Frequency.QUARTERLY if "-Q" in label else Frequency.MONTHLY
 
 
 class Command(BaseCommand):
@@ -45,13 +40,20 @@ class Command(BaseCommand):
     ) -> None:
         if not Tenant.objects.filter(schema_name=tenant, is_template=False).exists():
             raise CommandError(f"No tenant '{tenant}'.")
+        frequency = None
+        if period:
+            try:
+                frequency = frequency_of_label(period)
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+            period = period.strip()
         now = timezone.now()
         with schema_context(tenant):
             subscriptions = ReportSubscription.objects.filter(active=True).select_related(
                 "party", "contact", "user"
             )
-            if period:
-                subscriptions = subscriptions.filter(frequency=_frequency_of(period))
+            if frequency:
+                subscriptions = subscriptions.filter(frequency=frequency)
             work = [(s, period or subscription_due(s, now).label) for s in subscriptions]
             done = set(
                 ReportRun.objects.filter(
@@ -70,7 +72,13 @@ class Command(BaseCommand):
                         f"  would send {label} to {subscription.recipient} ({subscription.party})"
                     )
                     continue
-                outcome = run_send(subscription, label)
+                try:
+                    outcome = run_send(subscription, label)
+                except Exception as exc:  # reported, and the command fails at the end
+                    outcome = "not sent"
+                    self.stderr.write(f"  {label} to {subscription.recipient}: {exc!r}")
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
         summary = ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items())) or "nothing sent"
+        if outcomes.get("not sent"):
+            raise CommandError(f"{tenant}: {summary}; run it again to send the rest.")
         self.stdout.write(self.style.SUCCESS(f"{tenant}: {summary}."))

@@ -1,0 +1,88 @@
+"""What the report e-mail adds: the verdict, the allowance each objective used, its record."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django_tenants.utils import schema_context
+
+from apps.calendars.periods import parse_period
+from apps.compliance.models import ResultStatus
+from apps.parties.models import Contact, ContactRole
+from apps.reports.digest import allowance_used, report_digest, report_rows
+from apps.reports.models import ReportSubscription
+from apps.reports.periods import ObjectiveLine, period_report
+from apps.reports.services import run_send
+from tests.conftest import TENANT_A
+from tests.credits.helpers import result
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 12, 2, 9, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _pinned(time_machine):
+    time_machine.move_to(NOW, tick=False)
+
+
+def test_the_allowance_is_the_shortfall_a_minimum_allows_or_the_limit_itself(world):
+    base = result(world, status="met", attained="100", period="2026-11")
+
+    def used(attained: str | None, target: str = "99.9", comparison: str = "gte"):
+        made = copy.copy(base)
+        made.attained = None if attained is None else Decimal(attained)
+        made.target, made.comparison = Decimal(target), comparison
+        return allowance_used(ObjectiveLine(made, made.objective))
+
+    assert used("99.95") == 50  # half of the 0.1 % allowed
+    assert used("100") == 0
+    assert used("99.5") == 500  # five times over: missed
+    assert used("229.5", target="250", comparison="lte") == 92  # e.g. a p95 latency limit
+    assert used(None) is None  # no data, no bar
+    assert used("100", target="100") is None  # nothing is allowed
+
+
+def test_rows_carry_the_last_six_periods_oldest_first_and_the_verdict_adds_up(world):
+    for period, status in [("2026-07", "met"), ("2026-09", "missed"), ("2026-11", "missed")]:
+        result(world, status=status, attained="98", period=period)
+    report = period_report(world.agreement_x, parse_period("2026-11"), now=NOW)
+
+    [row] = report_rows(report)
+    assert [mark.label for mark in row.record] == [
+        "2026-06",
+        "2026-07",
+        "2026-08",
+        "2026-09",
+        "2026-10",
+        "2026-11",
+    ]
+    assert row.record_text == " + x x"
+    assert [mark.short for mark in row.record][-1] == "Nov"
+    assert row.over and row.times == "20"  # 2 % short of 99.9 %: 20 × the 0.1 % allowed
+    digest = report_digest(report)
+    assert (digest.objectives, digest.missed, digest.met) == (1, 1, 0)
+    assert digest.statuses[ResultStatus.MISSED] == 1
+
+
+def test_the_mail_opens_with_the_verdict_and_comes_from_the_provider(world):
+    result(world, status="missed", attained="98", period="2026-11")
+    contact = Contact.objects.create(
+        party=world.party_x, name="Rita", email="rita@x.example", role=ContactRole.REPORT_RECIPIENT
+    )
+    subscription = ReportSubscription.objects.create(
+        party=world.party_x, contact=contact, attach_pdf=False
+    )
+    with schema_context(TENANT_A.schema):
+        assert run_send(subscription, "2026-11") == "sent"
+
+    [message] = mail.outbox
+    assert message.from_email.startswith(f"{world.provider.name} <")
+    assert "0 of 1 objectives met, 1 missed." in message.body
+    assert "20 × the allowance" in message.body
+    html = message.alternatives[0][0]
+    assert "0 of 1 objectives met, 1 missed." in html and "#b3261e" in html
