@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -94,6 +95,8 @@ def _value(value: Any) -> str:
         return ""
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
+    if isinstance(value, Decimal):
+        return format(value, "f")  # plain digits: str(Decimal("9E+1")) would be "9E+1"
     return str(value)
 
 

@@ -255,6 +255,14 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PUBLIC_URL_SCHEME = env_str("PUBLIC_URL_SCHEME", "https")
 PUBLIC_URL_PORT = env_int("PUBLIC_URL_PORT", 0)  # 0: the scheme's default port
 
+# --- Reports and notifications ------------------------------------------------
+# A report run's claim lapses after this long: longer than the task's hard limit, shorter
+# than the broker's redelivery (CELERY_VISIBILITY_TIMEOUT), so a redelivered job of a dead
+# worker takes its run over at once (apps/reports/services.py).
+REPORTS_LEASE_SECONDS = env_int("REPORTS_LEASE_SECONDS", 200)
+# Webhook URLs must be https to public addresses unless this is on (development, tests).
+NOTIFICATIONS_WEBHOOK_ALLOW_LOCAL = env_bool("NOTIFICATIONS_WEBHOOK_ALLOW_LOCAL", default=DEBUG)
+
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

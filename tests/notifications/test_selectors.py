@@ -67,3 +67,16 @@ def test_texts_follow_the_readers_language_for_numbers(told):
     assert "99,5 %" in item.text  # German decimals, from the stored facts
     [item] = notices_for(world.customer_x, agreement_list_visible(world.customer_x))
     assert "99.5 %" in item.text
+
+
+def test_the_portal_shows_each_customer_its_own_notices(told, client_a):
+    from tests.conftest import sign_in
+
+    world = told
+    sign_in(client_a, world.customer_x.username)
+    overview = client_a.get("/").text
+    agreement = client_a.get(f"/agreements/{world.agreement_x.pk}/").text
+
+    for page in (overview, agreement):
+        assert "Notices" in page and "at risk in 2026-10" in page
+        assert world.agreement_y.reference not in page  # Y's review-due notice stays Y's

@@ -143,11 +143,6 @@ def test_the_period_page_takes_the_same_queries_for_ten_times_the_data(portal, c
     assert queries_of(client_a, url) == small
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="apps.reports.rendering writes Decimal.normalize() as str: a target of 90 reads "
-    "'9E+1' (format(value, 'f') keeps it '90')",
-)
 def test_the_csv_writes_targets_and_percentages_as_plain_numbers(portal, client_a):
     sign_in(client_a, "customer_x_alpha")
 

@@ -13,29 +13,24 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from apps.compliance.timeline import ClockView
-from apps.core.money import format_money_local, format_percent
+from apps.core.money import format_percent
 from apps.credits.models import CreditStatus
 from apps.portal.charts import STATUS_WORDS, Point, attainment_chart, clock_bar
 from apps.portal.selectors import ObjectiveRow
 from apps.portal.textdiff import Line, paired
 from apps.portal.wording import objective_terms, period_name
+from apps.reports.templatetags import reports
 from apps.revisions.diff import RevisionDiff, SectionDiff
 from apps.revisions.models import Objective
 from apps.revisions.readable import Change, objective_changes, section_lines, tier_changes
-from apps.revisions.units import format_duration
 
 register = template.Library()
 
 
-@register.filter
-def minutes(seconds: int | float | Decimal | None) -> str:
-    """Seconds as a readable duration: "42 min", "4 h 05 min", "−1 h 05 min"."""
-    return "–" if seconds is None else format_duration(seconds)
-
-
-@register.filter
-def money(amount: Decimal | None, currency: str) -> str:
-    return "–" if amount is None else format_money_local(amount, currency)
+# The report renderer's filters, under the same names (one implementation).
+register.filter("minutes", reports.minutes)
+register.filter("money", reports.money)
+register.filter("get", reports.get)
 
 
 @register.filter
@@ -82,11 +77,6 @@ def row_chart(row: ObjectiveRow) -> SafeString:
     return attainment_chart(
         points, row.objective.target, title=row.name, unit=row.unit, target_text=row.target_text
     )
-
-
-@register.filter
-def get(mapping: dict[Any, Any], key: Any) -> Any:
-    return mapping.get(key)
 
 
 @register.filter

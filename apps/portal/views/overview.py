@@ -11,6 +11,7 @@ from apps.compliance.risk import at_risk
 from apps.core.access import is_provider_staff
 from apps.credits.explain import credit_summary
 from apps.credits.selectors import credit_list_visible
+from apps.notifications.selectors import notices_for
 from apps.parties.models import Party, PartyKind
 from apps.portal.access import agreement_or_404, portal_agreements, view_as_party
 from apps.portal.selectors import overview
@@ -21,10 +22,13 @@ from apps.revisions.selectors import (
     revision_list_visible,
 )
 
+NOTICES = 8  # the latest notices shown (the same ones the e-mails and webhooks carried)
+
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    data = overview(request.user, portal_agreements(request), timezone.localdate())
+    agreements = portal_agreements(request)
+    data = overview(request.user, agreements, timezone.localdate())
     customers = (
         Party.objects.filter(kind__in=[PartyKind.CUSTOMER, PartyKind.INTERNAL]).order_by("name")
         if is_provider_staff(request.user)
@@ -33,7 +37,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/overview.html",
-        {"data": data, "customers": customers, "view_as": view_as_party(request)},
+        {
+            "data": data,
+            "customers": customers,
+            "view_as": view_as_party(request),
+            "notices": notices_for(request.user, agreements, limit=NOTICES),
+        },
     )
 
 
@@ -70,5 +79,6 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "revisions": revisions,
             "risk": at_risk(agreement),
             "credits": [(credit, credit_summary(credit)) for credit in credits],
+            "notices": notices_for(request.user, [agreement], limit=NOTICES),
         },
     )
