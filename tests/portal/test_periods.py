@@ -8,7 +8,6 @@ import re
 import zlib
 from datetime import datetime, timedelta
 
-import pytest
 from django_tenants.utils import schema_context
 
 from apps.measurements.models import Ticket
