@@ -22,6 +22,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from apps.core.jobs import is_transient
 from apps.core.tenancy import current_schema
 from apps.notifications.addresses import url_problem
 from apps.notifications.detection import PAYLOAD_VERSION
@@ -50,6 +51,11 @@ PERMANENT_SMTP = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtp
 
 class Permanent(Exception):
     """A failure that a retry cannot mend."""
+
+
+class WebhookUnreachable(Exception):
+    """The endpoint's address cannot be used right now (it does not resolve, or resolves
+    to a private address); the provider may fix it, so it is retried."""
 
 
 class WebhookRefused(Exception):
@@ -122,13 +128,23 @@ def webhook_body(delivery: Delivery) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+# What a later attempt can get past: the receiver or the mail server out of reach or
+# slow, an address that does not resolve (yet), a mail server's other failures.
+RETRYABLE: tuple[type[BaseException], ...] = (
+    requests.RequestException,
+    OSError,
+    smtplib.SMTPException,
+    WebhookUnreachable,
+)
+
+
 def _send_webhook(delivery: Delivery) -> int:
     endpoint = delivery.endpoint
     if endpoint is None or not endpoint.active:
         raise Permanent("The endpoint was removed or deactivated.")
     problem = url_problem(endpoint.url, resolve=True)
     if problem:
-        raise ValueError(problem)
+        raise WebhookUnreachable(problem)
     body = webhook_body(delivery)
     headers = signed_headers(
         secret=endpoint.secret,
@@ -211,9 +227,21 @@ def deliver(delivery: Delivery) -> bool:
             delivery, now=timezone.now(), error=str(exc), response_status=exc.status
         )
         return False
-    except Exception as exc:  # connection refused, timeout, DNS, SMTP down: retry later
+    except RETRYABLE as exc:  # connection refused, timeout, DNS, SMTP down: retry later
         log.info("delivery %s failed: %s", delivery.pk, exc)
         delivery_record_failure(delivery, now=timezone.now(), error=f"{type(exc).__name__}: {exc}")
+        return False
+    except Exception as exc:
+        if is_transient(exc):  # e.g. the database, while reading what to send
+            log.info("delivery %s failed: %s", delivery.pk, exc)
+            error = f"{type(exc).__name__}: {exc}"
+            delivery_record_failure(delivery, now=timezone.now(), error=error)
+            return False
+        # A programming error: the same attempt would fail again. Given up at once, with
+        # the error in the delivery log (admin) and the traceback in the server's log.
+        log.exception("delivery %s: not retried, an error in the product", delivery.pk)
+        error = f"Not retried, an error in the product: {type(exc).__name__}: {exc}"
+        delivery_record_failure(delivery, now=timezone.now(), error=error, permanent=True)
         return False
     delivery_record_sent(delivery, now=timezone.now(), response_status=status)
     return True

@@ -199,3 +199,37 @@ def test_when_the_time_budget_is_spent_the_claimed_rest_is_given_back_uncounted(
 
     assert dispatch_due().sent == 2
     assert all(r.verified for r in receiver.received) and len(receiver.received) == 3
+
+
+def test_a_programming_error_is_not_retried_but_recorded(world, receiver, monkeypatch):
+    """A bug (here: building the body fails) would fail every attempt alike: given up at
+    once with the error in the delivery log, never ten times over six hours."""
+    endpoint = WebhookEndpoint.objects.create(party=world.party_x, url=receiver.url)
+    receiver.secret = endpoint.secret
+    at_risk_result(world)
+    notices_detect()
+
+    def broken(delivery):
+        raise TypeError("unsupported operand type(s) for +: 'int' and 'str'")
+
+    monkeypatch.setattr("apps.notifications.delivery.webhook_body", broken)
+    assert dispatch_due().failed == 1
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.GAVE_UP and delivery.next_attempt_at is None
+    assert "Not retried, an error in the product: TypeError" in delivery.last_error
+    assert receiver.received == []
+
+
+def test_an_endpoint_that_does_not_resolve_is_retried(world, monkeypatch):
+    endpoint = WebhookEndpoint.objects.create(
+        party=world.party_x, url="https://hooks.nowhere.invalid/sla"
+    )
+    assert endpoint.pk
+    at_risk_result(world)
+    notices_detect()
+    monkeypatch.setattr("django.conf.settings.NOTIFICATIONS_WEBHOOK_ALLOW_LOCAL", False)
+
+    assert dispatch_due().failed == 1
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.FAILED and delivery.next_attempt_at is not None
+    assert "WebhookUnreachable" in delivery.last_error
