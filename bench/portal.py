@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import statistics
 import time
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -23,6 +22,7 @@ from django_tenants.utils import schema_context
 from apps.agreements.models import Agreement
 from apps.demo import agreements as demo_agreements
 from apps.demo import measurements as demo_measurements
+from apps.demo.dates import DemoDates, demo_today
 from apps.demo.seed import DEMO_TENANTS, _ensure_users
 from apps.measurements.models import Outage, Sample, Ticket, TicketPause
 from apps.tenants.services import public_tenant_ensure, template_tenant_ensure, tenant_create
@@ -105,13 +105,16 @@ def run() -> str:
     tenant_create(slug=SLUG, name="Northwind Hosting (bench)")
     started = time.perf_counter()
     with schema_context(SLUG):
+        today = demo_today()
         _ensure_users(DEMO_TENANTS[0].users, PASSWORD)
-        demo_agreements.seed(tenant=None, password=PASSWORD)
-        demo_measurements.seed(tenant=None, password=PASSWORD)
+        demo_agreements.seed(tenant=None, password=PASSWORD, today=today)
+        demo_measurements.seed(tenant=None, password=PASSWORD, today=today)
         counts = _multiply()
-        demo_measurements.evaluate_history(now=timezone.now())
+        demo_measurements.evaluate_history(now=timezone.now(), today=today)
         agreement = Agreement.objects.get(reference="NW-GLOBEX-DE")
-        month = (timezone.localdate().replace(day=1) - timedelta(days=70)).strftime("%Y-%m")
+        # The demo's latest slow service-desk month: a period with many breaching tickets.
+        slow = min(demo_measurements.BAD_MONTHS["slow_desk"])
+        month = f"{DemoDates(today).months_ago(slow):%Y-%m}"
     seeded = time.perf_counter() - started
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, f"{SLUG}.{settings.BASE_DOMAIN}"]
     client = Client(HTTP_HOST=f"{SLUG}.{settings.BASE_DOMAIN}")

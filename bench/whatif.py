@@ -1,6 +1,6 @@
 """What-if of a revision: twelve finished months × ten objectives on the demo data.
 
-The demo tenant is seeded as `make run` seeds it (twelve months of tickets, outages and
+The demo tenant is seeded as `make run` seeds it (thirteen months of tickets, outages and
 samples, every month evaluated and credited). Its draft for Initech gets seven more
 objectives (ten in all: response, resolution, P1 clocks on New York hours, first-contact
 resolution, closure rate, turnaround, availability in two windows, a latency p95), then
@@ -18,7 +18,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from apps.agreements.models import Agreement
@@ -28,6 +27,7 @@ from apps.core.money import money_text
 from apps.credits.whatif import last_finished_months, revision_what_if
 from apps.demo import agreements as demo_agreements
 from apps.demo import measurements as demo_measurements
+from apps.demo.dates import demo_today
 from apps.demo.seed import DEMO_TENANTS, _ensure_users
 from apps.revisions.models import Metric, Objective, Revision, RevisionStatus
 from apps.revisions.services import revision_new_draft
@@ -87,12 +87,13 @@ def run() -> str:
     tenant_create(slug=SLUG, name="Northwind Hosting (what-if bench)")
     started = time.perf_counter()
     with schema_context(SLUG):
+        today = demo_today()
         _ensure_users(DEMO_TENANTS[0].users, PASSWORD)
-        demo_agreements.seed(tenant=None, password=PASSWORD)
-        demo_measurements.seed(tenant=None, password=PASSWORD)
+        demo_agreements.seed(tenant=None, password=PASSWORD, today=today)
+        demo_measurements.seed(tenant=None, password=PASSWORD, today=today)
         seeded = time.perf_counter() - started
         draft, objectives = _ten_objectives()
-        first, last = last_finished_months(timezone.localdate())
+        first, last = last_finished_months(today)
         times = []
         with CaptureQueriesContext(connection) as queries:
             report = revision_what_if(revision=draft, first=first, last=last, acting_user=None)

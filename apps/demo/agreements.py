@@ -1,7 +1,10 @@
 """Demo domain data for the 'demo' tenant: Northwind Hosting and its customers.
 
 Idempotent: every object is looked up by its natural key first. Run through
-``manage.py seed_demo`` (apps.demo.seed).
+``manage.py seed_demo`` (apps.demo.seed). Dates are relative to the day of seeding
+(apps.demo.dates): the terms began 14 months ago, revision 2 of Globex Germany's SLA
+took effect 6 months ago, revision 3 (awaiting alice's acceptance) and Initech's
+draft take effect on 1 January of next year.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from django.contrib.auth import get_user_model
 from apps.agreements.models import Agreement, Tier
 from apps.agreements.services import agreement_save
 from apps.demo.cast import seed_cast
+from apps.demo.dates import DemoDates, demo_today, month_name
 from apps.demo.texts import agreement_sections
 from apps.revisions.models import Metric, Revision
 from apps.revisions.services import (
@@ -54,7 +58,7 @@ def _first_revision(
     sections: dict[str, str],
     objectives: list[dict[str, Any]],
     tiers: list[dict[str, Any]],
-    effective_from: date = date(2025, 10, 1),
+    dates: DemoDates,
     binding: bool = True,
 ) -> Revision:
     existing = agreement.revisions.order_by("number").first()
@@ -63,7 +67,7 @@ def _first_revision(
     revision = revision_create(
         agreement=agreement,
         acting_user=manager,
-        effective_from=effective_from,
+        effective_from=dates.term_start,
         summary=summary,
         sections=sections,
         credit_cap_percent=Decimal("30"),
@@ -79,7 +83,7 @@ def _first_revision(
         # The demo agreements were signed before their term began, not today.
         agreement.signed_on = agreement.term_start - timedelta(days=12)
         agreement.next_review_on = agreement.default_next_review()
-        while agreement.next_review_on < date.today():
+        while agreement.next_review_on < dates.today:
             agreement.next_review_on += relativedelta(months=agreement.review_every_months)
         agreement.save(update_fields=["signed_on", "next_review_on"])
     return revision
@@ -92,12 +96,17 @@ STANDARD_TIERS = [
 ]
 
 
-def seed(*, tenant: Any, password: str) -> None:
+def seed(*, tenant: Any, password: str, today: date | None = None) -> None:
+    """Parties, calendars, agreements and revisions of a demo seeded on ``today`` (default:
+    the tenant's today). ``password`` is unused (the seeders' signature)."""
+    dates = DemoDates(today or demo_today())
     users = get_user_model().objects
     admin = users.get(username="admin")
     manager, alice, bob, dora = (users.get(username=n) for n in ("manager", "alice", "bob", "dora"))
 
-    cast = seed_cast(admin=admin, manager=manager, alice=alice, bob=bob, dora=dora)
+    cast = seed_cast(
+        admin=admin, manager=manager, alice=alice, bob=bob, dora=dora, years=dates.years
+    )
     northwind, finance, globex, globex_de, initech = (
         cast.parties[n] for n in ("northwind", "finance", "globex", "globex_de", "initech")
     )
@@ -113,7 +122,7 @@ def seed(*, tenant: Any, password: str) -> None:
         provider=northwind,
         customer=globex,
         tier=Tier.CORPORATE,
-        term_start=date(2025, 10, 1),
+        term_start=dates.term_start,
         monthly_fee=Decimal("0.00"),
         currency="EUR",
         services=[desk],
@@ -123,6 +132,7 @@ def seed(*, tenant: Any, password: str) -> None:
         corp,
         manager,
         alice,
+        dates=dates,
         summary="Group-wide service desk and availability levels.",
         sections=agreement_sections(
             "the Globex group", "the Northwind service desk for all Globex companies"
@@ -155,7 +165,7 @@ def seed(*, tenant: Any, password: str) -> None:
         customer=globex_de,
         tier=Tier.CUSTOMER,
         parent=corp,
-        term_start=date(2025, 10, 1),
+        term_start=dates.term_start,
         monthly_fee=Decimal("12000.00"),
         currency="EUR",
         services=[hosting, desk],
@@ -165,6 +175,7 @@ def seed(*, tenant: Any, password: str) -> None:
         globex_de_sla,
         manager,
         alice,
+        dates=dates,
         summary="Initial customer SLA for Globex Germany.",
         sections=agreement_sections("Globex Germany GmbH", "web hosting and the service desk"),
         objectives=[
@@ -197,7 +208,7 @@ def seed(*, tenant: Any, password: str) -> None:
     )
     if globex_de_sla.revisions.count() == 1:
         rev2 = revision_new_draft(
-            revision=rev1, acting_user=manager, effective_from=date(2026, 6, 1)
+            revision=rev1, acting_user=manager, effective_from=dates.revision_2_from
         )
         sections = agreement_sections(
             "Globex Germany GmbH",
@@ -218,16 +229,17 @@ def seed(*, tenant: Any, password: str) -> None:
                 objective_save(objective=objective, acting_user=manager, target=Decimal("97"))
         _make_binding(rev2, manager, alice)
         rev3 = revision_new_draft(
-            revision=rev2, acting_user=manager, effective_from=date(2027, 1, 1)
+            revision=rev2, acting_user=manager, effective_from=dates.next_year
         )
+        starts = month_name(rev3.effective_from)
         revision_update(
             revision=rev3,
             acting_user=manager,
-            summary="From 2027: first-contact resolution of at least 70 %.",
+            summary=f"From {starts}: first-contact resolution of at least 70 %.",
             sections=agreement_sections(
                 "Globex Germany GmbH",
                 "web hosting and the service desk",
-                " Revision 3 adds a first-contact resolution objective from 2027.",
+                f" Revision 3 adds a first-contact resolution objective from {starts}.",
             ),
         )
         objective_save(
@@ -249,7 +261,7 @@ def seed(*, tenant: Any, password: str) -> None:
         customer=globex_de,
         tier=Tier.SERVICE,
         parent=globex_de_sla,
-        term_start=date(2025, 10, 1),
+        term_start=dates.term_start,
         monthly_fee=Decimal("8000.00"),
         currency="EUR",
         services=[k8s],
@@ -259,6 +271,7 @@ def seed(*, tenant: Any, password: str) -> None:
         k8s_sla,
         manager,
         alice,
+        dates=dates,
         summary="Kubernetes platform levels.",
         sections=agreement_sections("Globex Germany GmbH", "the managed Kubernetes platform"),
         objectives=[
@@ -290,7 +303,7 @@ def seed(*, tenant: Any, password: str) -> None:
         provider=northwind,
         customer=initech,
         tier=Tier.CUSTOMER,
-        term_start=date(2025, 10, 1),
+        term_start=dates.term_start,
         monthly_fee=Decimal("5000.00"),
         currency="USD",
         services=[hosting, desk],
@@ -301,6 +314,7 @@ def seed(*, tenant: Any, password: str) -> None:
         initech_sla,
         manager,
         bob,
+        dates=dates,
         summary="Initial SLA for Initech (New York).",
         sections=agreement_sections("Initech", "web hosting and the service desk (New York hours)"),
         objectives=[
@@ -332,11 +346,11 @@ def seed(*, tenant: Any, password: str) -> None:
         + [{"below": Decimal("100"), "percent": Decimal("5")}],
     )
     if initech_sla.revisions.count() == 1:
-        # A draft for 2027 that Northwind can try out (what-if) before approving it.
+        # A draft for next year that Northwind can try out (what-if) before approving it.
         draft = revision_new_draft(
             revision=initech_sla.revisions.get(number=1),
             acting_user=manager,
-            effective_from=date(2027, 1, 1),
+            effective_from=dates.next_year,
         )
         revision_update(
             revision=draft,
@@ -366,7 +380,7 @@ def seed(*, tenant: Any, password: str) -> None:
         provider=northwind,
         customer=finance,
         tier=Tier.SERVICE,
-        term_start=date(2025, 10, 1),
+        term_start=dates.term_start,
         monthly_fee=Decimal("2000.00"),
         currency="EUR",
         services=[erp],
@@ -377,6 +391,7 @@ def seed(*, tenant: Any, password: str) -> None:
         erp_sla,
         manager,
         dora,
+        dates=dates,
         summary="Internal ERP hosting levels.",
         sections=agreement_sections("the Finance department", "the SAP ERP landscape"),
         objectives=[

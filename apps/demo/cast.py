@@ -46,8 +46,9 @@ def _service(name: str, description: str, actor: Any) -> Service:
     )
 
 
-def seed_cast(*, admin: Any, manager: Any, alice: Any, bob: Any, dora: Any) -> Cast:
-    """Create what is missing (looked up by name first) and return it all."""
+def seed_cast(*, admin: Any, manager: Any, alice: Any, bob: Any, dora: Any, years: range) -> Cast:
+    """Create what is missing (looked up by name first) and return it all; the Berlin
+    calendar gets Northwind's company holidays in ``years``."""
     manager.groups.add(provider_staff_group_ensure())
     northwind = _party("Northwind Hosting", PartyKind.PROVIDER, admin)
     finance = _party("Finance", PartyKind.INTERNAL, admin, parent=northwind)
@@ -95,10 +96,12 @@ def seed_cast(*, admin: Any, manager: Any, alice: Any, bob: Any, dora: Any) -> C
         holiday_subdivision="BE",
         working_hours=[(d, 8 * 60, 18 * 60) for d in WEEKDAYS],
         holidays=[
-            (date(2025, 12, 24), "Christmas Eve (company holiday)"),
-            (date(2025, 12, 31), "New Year's Eve (company holiday)"),
-            (date(2026, 12, 24), "Christmas Eve (company holiday)"),
-            (date(2026, 12, 31), "New Year's Eve (company holiday)"),
+            holiday
+            for year in years
+            for holiday in [
+                (date(year, 12, 24), "Christmas Eve (company holiday)"),
+                (date(year, 12, 31), "New Year's Eve (company holiday)"),
+            ]
         ],
     )
     new_york = _calendar(

@@ -6,6 +6,7 @@ how to point the tools at them are in README.md ("Connectors").
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -28,7 +29,8 @@ CONNECTORS: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
-def seed(*, tenant: Any, password: str) -> None:  # password unused: signature of seeders
+def seed(*, tenant: Any, password: str, today: date | None = None) -> None:
+    """The connectors (``password`` and ``today`` unused: the seeders' signature)."""
     users = get_user_model().objects
     admin, manager = users.get(username="admin"), users.get(username="manager")
     for name, (kind, mappings) in CONNECTORS.items():

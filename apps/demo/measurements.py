@@ -1,7 +1,10 @@
-"""Twelve months of realistic measurements for the demo tenant, with some breaches.
+"""Thirteen months of realistic measurements for the demo tenant, with some breaches.
 
-Deterministic (fixed seed) and idempotent (skipped when the demo tickets exist).
-After loading, every finished month is evaluated, which also calculates credits.
+The months are relative to the day of seeding (apps.demo.dates): the bad months are
+counted back from the current one, so the last twelve finished months always hold
+missed objectives, breaching tickets and credits. Deterministic for a given day
+(fixed seed) and idempotent (skipped when the demo tickets exist). After loading,
+every month is evaluated, which also calculates the credits of the finished ones.
 """
 
 from __future__ import annotations
@@ -11,38 +14,31 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from apps.agreements.models import Service
 from apps.agreements.selectors import agreement_list_evaluated
 from apps.calendars.periods import Period
 from apps.credits.settlement import period_settle
+from apps.demo.dates import DemoDates, demo_today
 from apps.measurements.models import Outage, Sample, Ticket, TicketPause
 from apps.parties.models import Party
 
 SEED = 20261121
-FIRST_MONTH = date(2025, 11, 1)
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
 
-# Months (YYYY-MM) in which something went wrong, so the portal has breaches to show.
-DOWNTIME_MINUTES = {  # minutes of provider downtime
-    "hosting_outage": {"2026-03": 190, "2026-08": 75},
-    "k8s_outage": {"2026-05": 40},
+# Months in which something went wrong, so the portal has breaches to show, counted
+# back from the current month (1: last month); all of them within the portal's grid
+# (the current month and the eleven before it) and the last twelve finished months.
+DOWNTIME_MINUTES = {  # months ago -> minutes of provider downtime
+    "hosting_outage": {9: 190, 4: 75},
+    "k8s_outage": {7: 40},
 }
 BAD_MONTHS = {
-    "slow_desk": {"2026-02", "2026-09"},  # response/resolution times blow up
-    "latency": {"2026-07"},
+    "slow_desk": {10, 3},  # response/resolution times blow up
+    "latency": {5},
 }
-
-
-def _months(today: date) -> list[date]:
-    months, current = [], FIRST_MONTH
-    while current <= today:
-        months.append(current)
-        current += relativedelta(months=1)
-    return months
 
 
 def _working_instant(
@@ -107,9 +103,12 @@ def _tickets(
     return tickets, pauses
 
 
-def seed(*, tenant: Any, password: str) -> None:  # password unused: signature of seeders
+def seed(*, tenant: Any, password: str, today: date | None = None) -> None:
+    """Load the measurements for a demo seeded on ``today`` (default: the tenant's today),
+    up to now, and evaluate them. ``password`` is unused (the seeders' signature)."""
     if Ticket.objects.filter(external_id__startswith="demo-").exists():
         return
+    dates = DemoDates(today or demo_today())
     rng = random.Random(SEED)
     now = timezone.now()
     services = {s.name: s for s in Service.objects.all()}
@@ -121,9 +120,9 @@ def seed(*, tenant: Any, password: str) -> None:  # password unused: signature o
     pauses: list[tuple[str, datetime, datetime]] = []
     outages: list[Outage] = []
     samples: list[Sample] = []
-    for month in _months(now.date()):
-        label = f"{month:%Y-%m}"
-        slow = label in BAD_MONTHS["slow_desk"]
+    for month in dates.months:
+        label, age = f"{month:%Y-%m}", dates.age(month)
+        slow = age in BAD_MONTHS["slow_desk"]
         for prefix, service, customer, zone, hours, count in [
             ("demo-gx", services["Service Desk"], globex_de, BERLIN, (8, 18), 45),
             ("demo-in", services["Service Desk"], initech, NEW_YORK, (9, 17), 35),
@@ -148,7 +147,7 @@ def seed(*, tenant: Any, password: str) -> None:  # password unused: signature o
             ("k8s_outage", services["Managed Kubernetes"], globex_de),
         ]
         for key, outage_service, outage_customer in outage_specs:
-            minutes = DOWNTIME_MINUTES[key].get(label, rng.choice([0, 0, 4, 9]))
+            minutes = DOWNTIME_MINUTES[key].get(age, rng.choice([0, 0, 4, 9]))
             if minutes:
                 start = datetime(month.year, month.month, 10, 14, tzinfo=UTC) + timedelta(
                     days=rng.randrange(15)
@@ -177,7 +176,7 @@ def seed(*, tenant: Any, password: str) -> None:  # password unused: signature o
                     description="Planned maintenance",
                 )
             )
-        base = 150.0 if label not in BAD_MONTHS["latency"] else 300.0
+        base = 150.0 if age not in BAD_MONTHS["latency"] else 300.0
         hour = datetime(month.year, month.month, 1, tzinfo=UTC)
         while hour.month == month.month and hour < now:
             samples.append(
@@ -204,13 +203,13 @@ def seed(*, tenant: Any, password: str) -> None:  # password unused: signature o
     )
     Outage.objects.bulk_create(outages)
     Sample.objects.bulk_create(samples, batch_size=2000)
-    evaluate_history(now=now)
+    evaluate_history(now=now, today=dates.today)
 
 
-def evaluate_history(*, now: datetime) -> None:
-    """Evaluate every month (and quarter) since the first demo month, up to today."""
+def evaluate_history(*, now: datetime, today: date) -> None:
+    """Evaluate every demo month (and quarter) of a demo seeded on ``today``, as at ``now``."""
     agreements = list(agreement_list_evaluated())
-    for month in _months(now.date()):
+    for month in DemoDates(today).months:
         period_settle(agreements=agreements, period=Period(month, "month"), now=now)
         if month.month in (1, 4, 7, 10):
             period_settle(agreements=agreements, period=Period(month, "quarter"), now=now)

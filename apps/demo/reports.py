@@ -3,6 +3,7 @@ weekly (in English) and monthly (in German, PDF and CSV)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -12,7 +13,8 @@ from apps.reports.models import Frequency, ReportSubscription
 from apps.reports.services import subscription_save
 
 
-def seed(*, tenant: Any, password: str) -> None:  # password unused: signature of seeders
+def seed(*, tenant: Any, password: str, today: date | None = None) -> None:
+    # password and today unused: the signature of seeders
     if ReportSubscription.objects.exists():
         return
     admin = get_user_model().objects.get(username="admin")

@@ -1,10 +1,12 @@
 """Demo data: two provider tenants with users, so the product and its isolation can be seen.
 
 Idempotent: running it again creates what is missing and changes nothing else
-(passwords are set to the demo password each time, so they stay known).
+(passwords are set to the demo password each time, so they stay known); a tenant
+seeded earlier keeps its data and dates.
 The domain data of the 'demo' tenant comes from ``apps.demo.agreements`` (parties,
-calendars, agreements, revisions) and ``apps.demo.measurements`` (twelve months of
-tickets, outages and samples, evaluated).
+calendars, agreements, revisions) and ``apps.demo.measurements`` (thirteen months of
+tickets, outages and samples, evaluated), dated relative to the day it is seeded
+(``apps.demo.dates``: today in the tenant's timezone, or the ``today`` given).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from django.conf import settings
@@ -19,12 +22,13 @@ from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
 
 from apps.demo import agreements, integrations, measurements, reports
+from apps.demo.dates import demo_today
 from apps.tenants.models import Tenant
 from apps.tenants.services import public_tenant_ensure, template_tenant_ensure, tenant_create
 
 PASSWORD_FILE = Path(settings.BASE_DIR) / ".data" / "demo-password"
 
-# Callables seed(tenant=, password=) run inside the demo tenant's schema, in order.
+# Callables seed(tenant=, password=, today=) run inside the demo tenant's schema, in order.
 Seeder = Callable[..., None]
 DEMO_SEEDERS: list[Seeder] = [agreements.seed, measurements.seed, reports.seed, integrations.seed]
 
@@ -95,7 +99,18 @@ def _ensure_users(users: list[DemoUser], password: str) -> None:
         user.save()
 
 
-def seed_demo(log: Callable[[str], None] = print) -> str:
+def seed_tenant(
+    spec: DemoTenant, *, tenant: Tenant, password: str, today: date | None = None
+) -> None:
+    """Create or complete ``spec``'s users and data in ``tenant`` (inside its schema);
+    dated relative to ``today``, by default today in the tenant's timezone."""
+    day = today or demo_today()
+    _ensure_users(spec.users, password)
+    for seeder in spec.seeders:
+        seeder(tenant=tenant, password=password, today=day)
+
+
+def seed_demo(log: Callable[[str], None] = print, today: date | None = None) -> str:
     """Create or complete the demo tenants; returns the demo password."""
     password, _ = demo_password()
     public_tenant_ensure()
@@ -107,7 +122,5 @@ def seed_demo(log: Callable[[str], None] = print) -> str:
             tenant = created.tenant
             log(f"created tenant {spec.slug} in {created.seconds:.2f} s")
         with schema_context(tenant.schema_name):
-            _ensure_users(spec.users, password)
-            for seeder in spec.seeders:
-                seeder(tenant=tenant, password=password)
+            seed_tenant(spec, tenant=tenant, password=password, today=today)
     return password

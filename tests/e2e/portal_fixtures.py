@@ -1,10 +1,10 @@
 """Fixtures of the portal's browser tests (registered from tests/e2e/conftest.py).
 
 * ``portal_site`` — a throw-away provider tenant ``e2ep<6 letters>`` seeded with the
-  demo's data (``apps.demo.seed.DEMO_SEEDERS``: Globex with alice, Initech with bob,
-  the internal Finance department with dora, a revision awaiting alice's acceptance,
-  missed months with breaching tickets, credits), every demo user with the test
-  password; committed, so the live server sees it; dropped at the end of the session.
+  demo's data as of today (``apps.demo.seed.seed_tenant``: Globex with alice, Initech
+  with bob, the internal Finance department with dora, a revision awaiting alice's
+  acceptance, missed months with breaching tickets, credits), every demo user with the
+  test password; committed, so the live server sees it; dropped at the end of the session.
   It is served by the same gunicorn as the admin flow (``e2e_server``): a tenant is a
   host name, not a process.
 * ``portal_page(user, viewport)`` — a page of a fresh browser context on that tenant,
@@ -67,29 +67,17 @@ def _drop(slug: str) -> None:
 
 
 def _seed(slug: str) -> None:
-    """The demo tenant's users and data, in ``slug``'s schema."""
-    from django.contrib.auth import get_user_model
+    """The demo tenant's users and data, in ``slug``'s schema, relative to today (the
+    live server runs on the real clock)."""
     from django_tenants.utils import schema_context
 
-    from apps.demo.seed import DEMO_SEEDERS, DEMO_TENANTS
+    from apps.demo.seed import DEMO_TENANTS, seed_tenant
     from apps.tenants.models import Tenant
 
     demo = next(spec for spec in DEMO_TENANTS if spec.slug == "demo")
     tenant = Tenant.objects.get(schema_name=slug)
     with schema_context(slug):
-        users = get_user_model().objects
-        for spec in demo.users:
-            user = users.create_user(
-                username=spec.username,
-                password=PASSWORD,
-                first_name=spec.first_name,
-                last_name=spec.last_name,
-                email=spec.email,
-            )
-            user.is_staff, user.is_superuser = spec.is_staff, spec.is_superuser
-            user.save(update_fields=["is_staff", "is_superuser"])
-        for seeder in DEMO_SEEDERS:
-            seeder(tenant=tenant, password=PASSWORD)
+        seed_tenant(demo, tenant=tenant, password=PASSWORD)
 
 
 @pytest.fixture(scope="session")
