@@ -5,7 +5,8 @@ answers it can give, with their shape.
   (nested for lists and pauses); every operation, since query parameters are checked too;
 - 401, 403, 404, 429, 503: ``{"detail": "..."}`` (503 and 429 with ``Retry-After``);
   404 on every path with an ``{id}``, and on every paginated list (a page past the end);
-- 409: a state conflict (the object's status does not allow the action), field messages.
+- 409: a state conflict (the object's status does not allow the action), field messages;
+- 415: a request body in a media type the operation does not read (writes only).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ ERRORS: dict[str, tuple[str, dict[str, Any]]] = {
     "403": ("Signed in, but not allowed to do this.", DETAIL),
     "404": ("No such object (or page), or not one this user may see.", DETAIL),
     "409": ("The object's state does not allow this action.", FIELD_ERRORS),
+    "415": ("The request body is not in a media type this operation reads.", DETAIL),
     "429": ("Too many failed sign-ins; retry later.", DETAIL),
     "503": ("The database or broker is briefly unreachable; retry later.", DETAIL),
 }
@@ -46,6 +48,8 @@ class ErrorDocumentingSchema(AutoSchema):
             codes.append("409")
         if self.path.rstrip("/").endswith("auth/token"):
             codes = ["400", "429", "503"]
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes.append("415")
         for code in codes:
             description, schema = ERRORS[code]
             entry: dict[str, Any] = {

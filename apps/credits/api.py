@@ -206,6 +206,7 @@ class SettlementViewSet(viewsets.GenericViewSet):
 
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = ComplianceResultSerializer
+    pagination_class = None  # the answer is the period's results, a plain list
 
     def get_queryset(self):
         return agreement_list_visible(self.request.user)

@@ -37,11 +37,13 @@ from typing import Any
 import hypothesis
 import pytest
 import schemathesis
+import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.media_types import YAML_MEDIA_TYPES
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -69,6 +71,15 @@ CHECKS = [
     response_schema_conformance,
     response_headers_conformance,
 ]
+
+
+@schemathesis.deserializer(*YAML_MEDIA_TYPES)  # every spelling: the first match wins
+def _yaml_stream(ctx: schemathesis.DeserializationContext, response: Any) -> list[Any]:
+    """The OpenSLO export is a YAML stream (several documents), documented as an array of
+    them: read it as a client would, with yaml.safe_load_all."""
+    return list(yaml.safe_load_all(response.content.decode(response.encoding or "utf-8")))
+
+
 SLUG_PREFIX = "fuzz"
 STALE_SLUG = rf"^{SLUG_PREFIX}[a-z]{{6}}$"
 

@@ -73,7 +73,11 @@ class OpenSLOViewSet(viewsets.GenericViewSet):
             )
         ],
         responses={
-            (200, MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR, description="OpenSLO v1 YAML"),
+            (200, MEDIA_TYPE): OpenApiResponse(
+                # A YAML stream: several documents, read as a list (yaml.safe_load_all).
+                {"type": "array", "items": {"type": "object"}},
+                description="OpenSLO v1 YAML: a stream of documents (Service, SLO, …).",
+            ),
             400: OpenApiResponse(description='A bad date: {"on": ["..."]}.'),
         },
     )
