@@ -30,6 +30,7 @@ from apps.credits.transitions import (
     credit_void,
 )
 from apps.credits.whatif_api import WhatIfViewSet
+from apps.revisions.models import Comparison
 
 # --- /api/v1/credits/ ---------------------------------------------------------
 
@@ -42,7 +43,7 @@ class CreditObjectiveSerializer(serializers.Serializer):
     revision = serializers.IntegerField(help_text="The revision defining the objective.")
     key = serializers.CharField()
     metric = serializers.CharField()
-    comparison = serializers.ChoiceField(choices=["gte", "lte"])
+    comparison = serializers.ChoiceField(choices=Comparison.choices)
     target = serializers.CharField()
     attained = serializers.CharField(allow_null=True)
     tier = serializers.IntegerField(allow_null=True, help_text="The tier that won; null: none.")

@@ -24,7 +24,7 @@ from apps.credits.whatif import (
     revision_what_if,
     what_if_range,
 )
-from apps.revisions.models import Revision
+from apps.revisions.models import Comparison, Revision
 
 
 def _currency(item: Any) -> str:
@@ -50,7 +50,7 @@ class JudgedSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["met", "missed", "no_data", "pending"])
     attained = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
     target = serializers.DecimalField(max_digits=14, decimal_places=4)
-    comparison = serializers.ChoiceField(choices=["gte", "lte"])
+    comparison = serializers.ChoiceField(choices=Comparison.choices)
     margin = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
     data_points = serializers.IntegerField()
     percent = serializers.DecimalField(

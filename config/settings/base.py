@@ -300,6 +300,7 @@ SPECTACULAR_SETTINGS = {
         "OutageKindEnum": "apps.measurements.models.OutageKind",
         "CreditStatusEnum": "apps.credits.models.CreditStatus",
         "RevisionStatusEnum": "apps.revisions.models.RevisionStatus",
+        "ComparisonEnum": "apps.revisions.models.Comparison",
     },
 }
 
