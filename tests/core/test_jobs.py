@@ -345,8 +345,14 @@ def test_a_redis_outage_loses_neither_a_beat_tick_nor_an_in_flight_job(tmp_path)
         print(f"\nin-flight job done {probes.finished()[0]['at'] - back:.1f} s after Redis is back")
         log = beat.tail(10**6)
         assert "could not send compliance-every-hour" in log and beat.alive()
-        assert [r["attempt"] for r in probes.started()] == [1, 2]
-        assert [r["attempt"] for r in probes.finished()] == [2]
+        # Not lost: it ran again after the outage and finished. At least once, not exactly
+        # once: when the worker's retry message reaches the broker after its reconnect, the
+        # original (whose acknowledgement died with the old channel) is redelivered too after
+        # the visibility timeout, so a third run is possible — jobs are idempotent (ADR 0006).
+        started = [r["attempt"] for r in probes.started()]
+        finished = [r["attempt"] for r in probes.finished()]
+        assert started[:2] == [1, 2] and len(started) <= 3, started
+        assert finished and finished[0] == 2 and set(finished) <= {2, 3}, finished
         assert store.llen(queue) >= 1  # ticks sent after the outage (no worker for them here)
     finally:
         beat.stop()
