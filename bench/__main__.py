@@ -103,18 +103,27 @@ def main() -> None:
 
     call_command("migrate", interactive=False, verbosity=0)
     selected = sys.argv[1:] or BENCHMARKS
+    from django.db import connections
+
+    from apps.core.tenancy import use_public_schema
+
     sections: dict[str, str] = {}
+    header = ""
     try:
         for dotted in selected:
             module = import_string(dotted + ".run")
             name = dotted.rsplit(".", 1)[-1]
             print(f"== {name}", flush=True)
+            use_public_schema()  # a benchmark may leave its tenant's schema set
             sections[name] = module()
             print(sections[name], flush=True)
         header = _header()
     finally:
-        from django.db import connections
-
+        if sections and not header:  # a later benchmark failed: keep what was measured
+            use_public_schema()
+            header = _header()
+            _write(sections, header)
+            print(f"written to {DOC.relative_to(ROOT)} (the benchmarks before the failure)")
         connections.close_all()
         _recreate(admin_url, bench_name, drop_only=True)
     _write(sections, header)

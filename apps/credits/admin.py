@@ -20,10 +20,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from apps.credits.forms import WhatIfRangeForm
+from apps.credits.forms import what_if_from_query
 from apps.credits.models import CreditEvent, ServiceCredit
 from apps.credits.transitions import credit_approve, credit_issue, credit_void
-from apps.credits.whatif import last_finished_months, revision_what_if
 from apps.revisions.admin import RevisionAdmin
 from apps.revisions.models import Revision
 
@@ -157,13 +156,12 @@ class RevisionWithWhatIfAdmin(RevisionAdmin):
         revision = get_object_or_404(Revision.objects.select_related("agreement"), pk=pk)
         if not self.has_view_permission(request, revision):
             raise PermissionDenied
-        form = WhatIfRangeForm(request.GET, default=last_finished_months(timezone.localdate()))
-        chosen = form.chosen()
-        report = None
-        if chosen is not None:
-            report = revision_what_if(
-                revision=revision, first=chosen[0], last=chosen[1], acting_user=request.user
-            )
+        form, report = what_if_from_query(
+            revision=revision,
+            query=request.GET,
+            today=timezone.localdate(),
+            acting_user=request.user,
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

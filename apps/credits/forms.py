@@ -1,4 +1,5 @@
-"""The range of a what-if as a form (the admin's tool and the portal's page share it)."""
+"""The range of a what-if as a form, and the what-if it asks for (the admin's tool and the
+portal's page share both)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from apps.calendars.periods import Period
-from apps.credits.whatif import what_if_range
+from apps.core.access import ActingUser
+from apps.credits.whatif import WhatIf, last_finished_months, revision_what_if, what_if_range
+from apps.revisions.models import Revision
 
 
 class WhatIfRangeForm(forms.Form):
@@ -45,3 +48,18 @@ class WhatIfRangeForm(forms.Form):
         if self.is_bound and not self.is_valid():
             return None
         return self.range
+
+
+def what_if_from_query(
+    *, revision: Revision, query: QueryDict, today: Any, acting_user: ActingUser
+) -> tuple[WhatIfRangeForm, WhatIf | None]:
+    """The range form for ``?from=&to=`` (default: the last finished months before
+    ``today``) and, when it is valid, the what-if of ``revision`` over it."""
+    form = WhatIfRangeForm(query, default=last_finished_months(today))
+    chosen = form.chosen()
+    if chosen is None:
+        return form, None
+    first, last = chosen
+    return form, revision_what_if(
+        revision=revision, first=first, last=last, acting_user=acting_user
+    )

@@ -13,8 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from apps.credits.forms import WhatIfRangeForm
-from apps.credits.whatif import awaiting_acceptance, last_finished_months, revision_what_if
+from apps.credits.forms import what_if_from_query
+from apps.credits.whatif import awaiting_acceptance
 from apps.portal.access import agreement_or_404
 from apps.revisions.selectors import revision_list_visible
 
@@ -24,13 +24,9 @@ def revision_what_if_view(request: HttpRequest, pk: int, number: int) -> HttpRes
     agreement = agreement_or_404(request, pk)
     revisions = awaiting_acceptance(revision_list_visible(request.user).filter(agreement=agreement))
     revision = get_object_or_404(revisions.select_related("agreement"), number=number)
-    form = WhatIfRangeForm(request.GET, default=last_finished_months(timezone.localdate()))
-    chosen = form.chosen()
-    report = None
-    if chosen is not None:
-        report = revision_what_if(
-            revision=revision, first=chosen[0], last=chosen[1], acting_user=request.user
-        )
+    form, report = what_if_from_query(
+        revision=revision, query=request.GET, today=timezone.localdate(), acting_user=request.user
+    )
     return render(
         request,
         "portal/whatif.html",
