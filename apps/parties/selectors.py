@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from apps.core.access import Account, ActingUser, User, is_provider_staff
+from apps.core.memo import memoized
 from apps.parties.models import Membership, MembershipRole, Party, PartyKind
 
 
@@ -54,23 +55,33 @@ def is_provider_manager(user: ActingUser) -> bool:
 
 
 def party_ids_visible_to(user: ActingUser) -> set[int] | None:
-    """Parties whose data the user may see; None means all (provider staff)."""
+    """Parties whose data the user may see; None means all (provider staff).
+
+    Once per request (apps.core.memo): a portal page asks several times."""
     if not isinstance(user, Account) or not user.is_authenticated:
         return set()
     if is_provider_staff(user):
         return None
-    roots = Membership.objects.filter(user=user).values_list("party_id", flat=True)
-    return party_descendant_ids(roots)
+    found = memoized(("parties visible to", user.pk), lambda: frozenset(_reach(user)))
+    return set(found)
 
 
 def party_ids_managed_by(user: ActingUser) -> set[int]:
     """Parties (with descendants) for which the user holds the manager role."""
     if not isinstance(user, Account) or not user.is_authenticated:
         return set()
-    roots = Membership.objects.filter(user=user, role=MembershipRole.MANAGER).values_list(
-        "party_id", flat=True
+    found = memoized(
+        ("parties managed by", user.pk),
+        lambda: frozenset(_reach(user, role=MembershipRole.MANAGER)),
     )
-    return party_descendant_ids(roots)
+    return set(found)
+
+
+def _reach(user: Account, role: str | None = None) -> set[int]:
+    memberships = Membership.objects.filter(user=user)
+    if role is not None:
+        memberships = memberships.filter(role=role)
+    return party_descendant_ids(memberships.values_list("party_id", flat=True))
 
 
 def party_list_visible(user: User) -> QuerySet[Party]:

@@ -13,8 +13,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from apps.agreements.models import Agreement, AgreementKind
 from apps.calendars.periods import Period, period_containing
@@ -28,15 +30,24 @@ from apps.revisions.units import format_target, format_value, unit_of
 
 MONTHS = 12
 QUARTERS = 4
+PERIOD_PLACEHOLDER = "2000-01"  # a valid label, replaced by each tile's own
 
 
 @dataclass(frozen=True)
 class Cell:
+    """One period of one objective. The properties are computed once: a page reads each
+    of them a few times for each of its hundreds of tiles."""
+
     period: str
     result: ComplianceResult | None
     sample_metric: str | None = None
+    url_prefix: str = ""  # the agreement's period URL up to the period's label
 
-    @property
+    @cached_property
+    def url(self) -> str:
+        return f"{self.url_prefix}{self.period}/"
+
+    @cached_property
     def status(self) -> str:
         if self.result is None:
             return "none"
@@ -55,18 +66,18 @@ class Cell:
             and result.margin < 0
         )
 
-    @property
+    @cached_property
     def text(self) -> str:
         if self.result is None or self.result.attained is None:
             return "–"
         return format_value(self.result.attained, self.result.metric, self.sample_metric)
 
-    @property
+    @cached_property
     def name(self) -> str:
         """ "Feb 2026", "Q3 2026"."""
         return period_name(self.period)
 
-    @property
+    @cached_property
     def short(self) -> str:
         """ "Feb ’26": the chart's axis."""
         return period_name(self.period, short=True)
@@ -93,32 +104,32 @@ class ObjectiveRow:
     objective: Objective
     cells: list[Cell]
 
-    @property
+    @cached_property
     def name(self) -> str:
         return self.objective.name or objective_terms(self.objective)
 
-    @property
+    @cached_property
     def terms(self) -> str:
         return objective_terms(self.objective)
 
-    @property
+    @cached_property
     def target_text(self) -> str:
         return format_target(self.objective)
 
-    @property
+    @cached_property
     def unit(self) -> str:
         return unit_of(self.objective.metric, self.objective.sample_metric)
 
-    @property
+    @cached_property
     def current(self) -> Cell:
         return self.cells[-1]
 
-    @property
+    @cached_property
     def last_closed(self) -> Cell | None:
         closed = [c for c in self.cells[:-1] if c.result is not None]
         return closed[-1] if closed else None
 
-    @property
+    @cached_property
     def quarters(self) -> list[Quarter]:
         if self.objective.period == PeriodKind.QUARTER:
             return []
@@ -233,6 +244,9 @@ def overview(
             credits=credits[agreement.pk],
             has_credit_basis=agreement.pk in basis or agreement.kind != AgreementKind.INTERNAL,
         )
+        # One reverse() per agreement, not one per tile.
+        prefix = reverse("portal:period", args=[agreement.pk, PERIOD_PLACEHOLDER])
+        prefix = prefix.removesuffix(f"{PERIOD_PLACEHOLDER}/")
         for key, cells in sorted(by_agreement[agreement.pk].items()):
             latest = cells[max(cells, key=lambda label: (cells[label].period_start, label))]
             objective = latest.objective
@@ -241,7 +255,10 @@ def overview(
                 ObjectiveRow(
                     key,
                     objective,
-                    [Cell(label, cells.get(label), objective.sample_metric) for label in labels],
+                    [
+                        Cell(label, cells.get(label), objective.sample_metric, prefix)
+                        for label in labels
+                    ],
                 )
             )
         for credit in summary.credits:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from django.utils import dateformat
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from apps.calendars.periods import Period, parse_period
 from apps.core.money import format_money_local, money_round
@@ -24,6 +25,12 @@ HUNDRED = Decimal("100")
 
 def period_name(label: str, *, short: bool = False) -> str:
     """ "2026-02" → "Feb 2026" (short: "Feb ’26"); "2026-Q3" → "Q3 2026" ("Q3 ’26")."""
+    # A page names the same few periods hundreds of times (tiles, charts, legends).
+    return _named(label, short, get_language() or "")
+
+
+@lru_cache(maxsize=4096)
+def _named(label: str, short: bool, language: str) -> str:
     try:
         period = parse_period(label)
     except ValueError:

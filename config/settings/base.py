@@ -130,6 +130,8 @@ MIDDLEWARE = [
     # /metrics too, on the public host only (apps.observability).
     "apps.observability.middleware.MetricsMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
+    # Reads several parts of a page ask for are computed once per request.
+    "apps.core.memo.RequestMemoMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
