@@ -1,9 +1,11 @@
-"""A memo that lives for one request: reads asked for several times while one page is
-built (who may see which parties) are computed once.
+"""A memo that lives for one read-only request: reads asked for several times while one
+page is built (the party tree, who may see which parties, an agreement's reach, the
+objectives in force on a day) are computed once.
 
-``RequestMemoMiddleware`` opens a fresh memo for each request and drops it afterwards;
-outside a request (jobs, commands, services called from tests) there is no memo and
-every call computes, so nothing can go stale between two pieces of work.
+``RequestMemoMiddleware`` opens a fresh memo for each GET, HEAD or OPTIONS request and
+drops it afterwards. A request that may write (POST, PUT, PATCH, DELETE) gets none, nor
+does anything outside a request (jobs, commands, services called from tests): there
+every call computes, so nothing read before a write can be served after it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import TypeVar
 from django.http import HttpRequest, HttpResponse
 
 T = TypeVar("T")
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _memo: ContextVar[dict[Hashable, object] | None] = ContextVar("request_memo", default=None)
 
@@ -34,6 +38,8 @@ class RequestMemoMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in SAFE_METHODS:
+            return self.get_response(request)
         token = _memo.set({})
         try:
             return self.get_response(request)

@@ -30,6 +30,7 @@ import numpy as np
 from django.db.models import Q
 
 from apps.agreements.models import Agreement
+from apps.core.memo import memoized
 from apps.parties.selectors import party_children_map, party_descendant_ids
 
 NO_CUSTOMER = -1  # how the evaluation's arrays spell a missing customer
@@ -103,8 +104,14 @@ class AgreementReach:
 
 
 def agreement_reach(agreements: Iterable[Agreement]) -> dict[int, AgreementReach]:
-    """The reach of each agreement, in two queries whatever their number."""
+    """The reach of each agreement, in two queries whatever their number (once per
+    read-only request for the same agreements: apps.core.memo)."""
     agreements = list(agreements)
+    key = ("agreement reach", tuple(sorted(a.pk for a in agreements)))
+    return dict(memoized(key, lambda: _reach(agreements)))
+
+
+def _reach(agreements: list[Agreement]) -> dict[int, AgreementReach]:
     services: dict[int, set[int]] = {a.pk: set() for a in agreements}
     for agreement_id, service_id in Agreement.services.through.objects.filter(
         agreement__in=[a.pk for a in agreements]

@@ -13,10 +13,17 @@ from apps.parties.models import Membership, MembershipRole, Party, PartyKind
 
 
 def party_children_map() -> dict[int | None, list[int]]:
+    """Each party's children, by parent id (None: the roots); one query, once per request.
+
+    Read it, never change it: within a request every caller shares the same map."""
+    return memoized(("party children",), _children_map)
+
+
+def _children_map() -> dict[int | None, list[int]]:
     children: dict[int | None, list[int]] = defaultdict(list)
     for pk, parent_id in Party.objects.values_list("pk", "parent_id"):
         children[parent_id].append(pk)
-    return children
+    return dict(children)
 
 
 def party_descendant_ids(

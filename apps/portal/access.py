@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from apps.agreements.models import Agreement
-from apps.agreements.selectors import agreement_list_visible
+from apps.agreements.selectors import agreement_scope_visible
 from apps.calendars.periods import Period, parse_period
 from apps.core.access import is_provider_staff
 from apps.parties.models import Party
@@ -32,7 +32,7 @@ def view_as_party(request: HttpRequest) -> Party | None:
 
 def portal_agreements(request: HttpRequest) -> QuerySet[Agreement]:
     """The agreements this request may show."""
-    queryset = agreement_list_visible(request.user)
+    queryset = agreement_scope_visible(request.user)
     party = view_as_party(request)
     if party is not None:
         queryset = queryset.filter(customer_id__in=party_descendant_ids([party.pk]))

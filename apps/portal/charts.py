@@ -14,13 +14,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 WIDTH, HEIGHT = 360, 150
 LEFT, RIGHT, TOP, BOTTOM = 46, 10, 16, 24
@@ -154,8 +155,7 @@ def attainment_chart(
                 f'cy="{y(float(point.value) / axis.factor):.1f}" r="{radius}"/>'
             )
     described = "; ".join(
-        f"{p.period or p.label}: {p.text} ({_(STATUS_WORDS.get(p.status, p.status))})"
-        for p in points
+        f"{p.period or p.label}: {p.text} ({status_word(p.status)})" for p in points
     )
     label = _("%(title)s, target %(target)s. %(points)s") % {
         "title": title,
@@ -178,6 +178,16 @@ STATUS_WORDS = {
     "no_data": gettext_noop("no data"),
     "none": gettext_noop("not evaluated"),
 }
+
+
+def status_word(status: str) -> str:
+    """A status in words, in the active language (a page says it once per tile)."""
+    return _status_word(status, get_language() or "")
+
+
+@lru_cache(maxsize=256)
+def _status_word(status: str, language: str) -> str:
+    return _(STATUS_WORDS.get(status, status))
 
 
 def clock_bar(

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from apps.agreements.models import Agreement
 from apps.calendars.models import Calendar
 from apps.core.access import User
+from apps.core.memo import memoized
 from apps.parties.selectors import party_ids_visible_to
 from apps.revisions.models import CreditTier, Objective, Revision, RevisionStatus
 
@@ -150,17 +151,33 @@ def _calendars(
 def effective_objectives_many(
     agreements: list[Agreement], on: date, *, assume: Revision | None = None
 ) -> dict[int, list[EffectiveObjective]]:
-    """effective_objectives for many agreements in four queries, whatever their number.
+    """effective_objectives for many agreements in four queries, whatever their number;
+    within a read-only request once per (agreements, day) and the agreement tree and
+    calendars once (apps.core.memo).
 
     ``assume``: a revision (of any status) to treat as the one in force for its
     agreement, whatever its ``effective_from`` — what a what-if evaluates.
     """
-    tree = {
+    if assume is not None:
+        return _effective_objectives_many(agreements, on, assume)
+    key = ("effective objectives", tuple(sorted(a.pk for a in agreements)), on)
+    found = memoized(key, lambda: _effective_objectives_many(agreements, on, None))
+    return {pk: list(items) for pk, items in found.items()}
+
+
+def _agreement_tree() -> dict[int, _Node]:
+    return {
         pk: _Node(parent, accept, reference, calendar)
         for pk, parent, accept, reference, calendar in Agreement.objects.values_list(
             "pk", "parent_id", "requires_acceptance", "reference", "calendar_id"
         )
     }
+
+
+def _effective_objectives_many(
+    agreements: list[Agreement], on: date, assume: Revision | None
+) -> dict[int, list[EffectiveObjective]]:
+    tree = memoized(("agreement tree",), _agreement_tree)
     chains: dict[int, list[int]] = {}
     for agreement in agreements:
         chain: list[int] = []
@@ -171,7 +188,9 @@ def effective_objectives_many(
             current = node.parent if node is not None else None
         chains[agreement.pk] = chain
     involved = {pk for chain in chains.values() for pk in chain}
-    calendars, default = _calendars(tree, involved)
+    calendars, default = memoized(
+        ("calendars of", frozenset(involved)), lambda: _calendars(tree, involved)
+    )
     in_force: dict[int, Revision] = {}
     if assume is not None:
         in_force[assume.agreement_id] = assume

@@ -145,7 +145,7 @@ def test_an_outage_is_a_503_with_retry_after_never_a_traceback(world_a, monkeypa
 
     monkeypatch.setattr(selectors, "agreement_list_visible", down)
     monkeypatch.setattr("apps.agreements.api.agreement_list_visible", down)
-    monkeypatch.setattr("apps.portal.access.agreement_list_visible", down)
+    monkeypatch.setattr("apps.portal.access.agreement_scope_visible", down)
     with schema_context(TENANT_A.schema):
         api = api_as(
             APIClient(HTTP_HOST=TENANT_A.host, raise_request_exception=False), world_a.manager

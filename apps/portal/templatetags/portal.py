@@ -15,7 +15,8 @@ from django.utils.translation import gettext_noop
 from apps.compliance.timeline import ClockView
 from apps.core.money import format_percent
 from apps.credits.models import CreditStatus
-from apps.portal.charts import STATUS_WORDS, Point, attainment_chart, clock_bar
+from apps.portal.charts import Point, attainment_chart, clock_bar
+from apps.portal.charts import status_word as _status_word
 from apps.portal.selectors import ObjectiveRow
 from apps.portal.textdiff import Line, paired
 from apps.portal.wording import objective_terms, period_name
@@ -153,4 +154,4 @@ def status_symbol(status: str) -> str:
 @register.filter
 def status_word(status: str) -> str:
     """The status in words, in the active language (a cell's, a result's)."""
-    return _(STATUS_WORDS.get(status, status))
+    return _status_word(status)
