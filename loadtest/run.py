@@ -282,6 +282,13 @@ def render(
         "",
         table(["request", "count", "failures", "p50 ms", "p95 ms", "p99 ms", "max ms"], f["rows"]),
         "",
+        *(
+            ["Failures by reason:", ""]
+            + [f"- {count} × {reason}" for reason, count in sorted(f["reasons"].items())]
+            + [""]
+            if f["reasons"]
+            else []
+        ),
         *extra,
         "",
         f"_Measured {machine()}; Locust, the servers and PostgreSQL share the cores._",
