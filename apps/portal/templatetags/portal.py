@@ -8,6 +8,7 @@ from typing import Any
 
 from django import template
 from django.utils.formats import date_format
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -61,6 +62,31 @@ def credit_status(status: str) -> str:
 @register.filter
 def epoch(value: int) -> datetime:
     return datetime.fromtimestamp(value, UTC)
+
+
+@register.simple_tag
+def row_tiles(row: ObjectiveRow) -> SafeString:
+    """The row's periods as linked tiles, each with its value and its status in words
+    (a page has a few hundred: one tag, not a template loop, keeps the page fast)."""
+    final = _("final")
+    return format_html_join(
+        "",
+        '<li><a class="tile {}" href="{}"><span class="when">{}</span> <span class="fig">'
+        '<span class="sym" aria-hidden="true">{}</span> {}</span>'
+        '<span class="visually-hidden">, {}{}</span></a></li>',
+        (
+            (
+                cell.status,
+                cell.url,
+                cell.name,
+                status_symbol(cell.status),
+                cell.text,
+                _status_word(cell.status),
+                f", {final}" if cell.final else "",
+            )
+            for cell in row.cells
+        ),
+    )
 
 
 @register.simple_tag
