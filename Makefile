@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`.
-# Everything installs into .venv/ from the hash-pinned requirements.lock.
+# Everything installs into .venv/ from hash-pinned lock files: the installer (requirements-bootstrap.lock), then requirements.lock.
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
@@ -23,9 +23,10 @@ help:
 	@echo "make loadtest   Locust, 50 users, 3 minutes, two tenants (docs/RELIABILITY.md)"
 	@echo "make scaletest  PgBouncer, 2 web + 2 worker processes: smoke + load (docs/RELIABILITY.md)"
 
-$(STAMP): requirements.lock
+$(STAMP): requirements.lock requirements-bootstrap.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-bootstrap.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	touch $(STAMP)
 
