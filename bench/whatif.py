@@ -45,7 +45,7 @@ def _ten_objectives() -> tuple[Revision, int]:
     agreement = Agreement.objects.get(reference="NW-INITECH")
     draft = agreement.revisions.get(status=RevisionStatus.DRAFT)
     new_york = Calendar.objects.get(name="New York business hours")
-    always = Calendar.objects.get(name="24×7 (UTC)")
+    always = Calendar.objects.get(name="Around the clock")
     hosting = agreement.services.get(name="Web Hosting")
     more: list[dict[str, Any]] = [
         {"key": "resolution", "metric": Metric.RESOLUTION_TIME, "target": "85",

@@ -118,7 +118,7 @@ def seed_cast(*, admin: Any, manager: Any, alice: Any, bob: Any, dora: Any, year
         timezone="Europe/Berlin",
         working_hours=[(d, 7 * 60, 22 * 60) for d in range(6)],
     )
-    always = _calendar("24×7 (UTC)", admin, timezone="UTC")
+    always = _calendar("Around the clock", admin, timezone="UTC")
 
     k8s = _service("Managed Kubernetes", "Production Kubernetes clusters in Frankfurt.", admin)
     hosting = _service("Web Hosting", "Managed web servers and CDN.", admin)

@@ -4,7 +4,8 @@ The months are relative to the day of seeding (apps.demo.dates): the bad months 
 counted back from the current one, so the last twelve finished months always hold
 missed objectives, breaching tickets and credits. Deterministic for a given day
 (fixed seed) and idempotent (skipped when the demo tickets exist). After loading,
-every month is evaluated, which also calculates the credits of the finished ones.
+every month is evaluated, which also calculates the credits of the finished ones, and
+the months past their grace window are closed (final).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from django.utils import timezone
 from apps.agreements.models import Service
 from apps.agreements.selectors import agreement_list_evaluated
 from apps.calendars.periods import Period
-from apps.credits.settlement import period_settle
+from apps.credits.settlement import closes_due, period_close, period_settle
 from apps.demo.dates import DemoDates, demo_today
 from apps.measurements.models import Outage, Sample, Ticket, TicketPause
+from apps.notifications.detection import notices_record_history
 from apps.parties.models import Party
 
 SEED = 20261121
@@ -163,8 +165,10 @@ def seed(*, tenant: Any, password: str, today: date | None = None) -> None:
                             description="Demo incident",
                         )
                     )
-        # A planned maintenance window every month: never counts as downtime.
-        maintenance = datetime(month.year, month.month, 7, 1, tzinfo=UTC)
+        # A planned maintenance window every month, in the window the contract names
+        # (the first Sunday, from 02:00 Berlin time): never counts as downtime.
+        sunday = 7 - date(month.year, month.month, 1).weekday()  # Monday = 0 -> 7th
+        maintenance = datetime(month.year, month.month, sunday, 2, tzinfo=BERLIN)
         if maintenance + timedelta(hours=2) < now:
             outages.append(
                 Outage(
@@ -173,7 +177,7 @@ def seed(*, tenant: Any, password: str, today: date | None = None) -> None:
                     start=maintenance,
                     end=maintenance + timedelta(hours=2),
                     kind="planned",
-                    description="Planned maintenance",
+                    description="Planned maintenance (announced: Sunday 02:00–06:00)",
                 )
             )
         base = 150.0 if age not in BAD_MONTHS["latency"] else 300.0
@@ -204,12 +208,18 @@ def seed(*, tenant: Any, password: str, today: date | None = None) -> None:
     Outage.objects.bulk_create(outages)
     Sample.objects.bulk_create(samples, batch_size=2000)
     evaluate_history(now=now, today=dates.today)
+    # A year of history is not news: its old misses and credits are not mailed out.
+    notices_record_history(now=now)
 
 
 def evaluate_history(*, now: datetime, today: date) -> None:
-    """Evaluate every demo month (and quarter) of a demo seeded on ``today``, as at ``now``."""
+    """Evaluate every demo month (and quarter) of a demo seeded on ``today``, as at ``now``,
+    then close the periods past their grace window, as the daily close job would have
+    done over that year (their results final; their credits still awaiting approval)."""
     agreements = list(agreement_list_evaluated())
     for month in DemoDates(today).months:
         period_settle(agreements=agreements, period=Period(month, "month"), now=now)
         if month.month in (1, 4, 7, 10):
             period_settle(agreements=agreements, period=Period(month, "quarter"), now=now)
+    for agreement, period in closes_due(agreements, now):
+        period_close(agreement=agreement, period=period, now=now)

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 
 from apps.agreements.models import Agreement
 from apps.agreements.selectors import agreement_list_evaluated
+from apps.calendars.periods import parse_period
 from apps.compliance.models import ComplianceResult, ResultStatus
 from apps.core.money import format_money
 from apps.core.tenancy import current_schema
@@ -285,3 +286,24 @@ def notices_detect(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     notices_record(notice_candidates(now))
     return deliveries_plan(now=now)
+
+
+def notices_record_history(*, now: datetime | None = None) -> int:
+    """For a history loaded in bulk (a provider's import of past months, the demo): record
+    the notices the current state calls for, and mark those about periods that ended
+    more than LOOKBACK ago as told, without delivering them, so that the first detection
+    run does not mail out a year of old misses and credits. Notices about the present (at
+    risk, a revision awaiting acceptance, a review due, a period just ended) are left to be
+    delivered as usual. Returns the notices marked as history."""
+    now = now or timezone.now()
+    notices_record(notice_candidates(now))
+    cutoff = (now - LOOKBACK).date()
+    old = []
+    for pk, period in Notice.objects.filter(planned_at__isnull=True).values_list("pk", "period"):
+        try:
+            ended = parse_period(period).end_day
+        except ValueError:  # "" or a review's date: about the present
+            continue
+        if ended <= cutoff:
+            old.append(pk)
+    return Notice.objects.filter(pk__in=old).update(planned_at=now)

@@ -16,7 +16,7 @@ from apps.notifications.models import Notice, NoticeKind
 from apps.notifications.services import notices_record
 from apps.revisions.services import revision_approve, revision_create
 from tests.credits.helpers import result
-from tests.notifications.conftest import NOW, at_risk_result
+from tests.notifications.conftest import NOW, at_risk_result, escalation
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +163,27 @@ def test_the_payload_has_the_documented_shape(world):
     data = payload["data"]
     assert data["objective"]["target_text"] == "≥ 99.9 %"
     assert (data["attained"], data["margin"], data["status"]) == ("99.5000", "-0.4000", "pending")
+
+
+def test_a_history_loaded_in_bulk_is_recorded_but_not_delivered(world, time_machine):
+    """A provider's import of past months (or the demo) evaluated at once: the misses and
+    credits of periods that ended long ago are recorded as told without a delivery; what
+    is about the present is still delivered."""
+    from apps.notifications.detection import notices_record_history
+    from apps.notifications.models import Delivery
+
+    escalation(world.party_x, "x-escalation@x.example")
+    result(world, status="missed", attained="99.0", period="2026-06")
+    old_credit = credit_calculate(agreement=world.agreement_x, period=parse_period("2026-06"))
+    assert old_credit is not None
+    at_risk_result(world)  # October, still running: news
+
+    assert notices_record_history() == 2  # the June miss and the June credit
+    assert notices_detect() == 1  # only the October notice is planned now
+    told = Notice.objects.filter(period="2026-06")
+    assert sorted(told.values_list("kind", flat=True)) == [
+        NoticeKind.CREDIT_CALCULATED,
+        NoticeKind.OBJECTIVE_MISSED,
+    ]
+    assert not Delivery.objects.filter(notice__in=told).exists()
+    assert Delivery.objects.filter(notice__period="2026-10").exists()
