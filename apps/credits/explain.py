@@ -64,3 +64,23 @@ def credit_summary(credit: ServiceCredit) -> str:
     if credit.status in (CreditStatus.RESOLVED, CreditStatus.ISSUED) and credit.resolution:
         text += " — " + _("agreed in a dispute: %(resolution)s") % {"resolution": credit.resolution}
     return text
+
+
+def no_credit_reason(*, monthly_fee: Decimal | None, missed: int, ended: bool) -> str:
+    """Why a period has no credit, in words, or "" when nothing needs explaining (no
+    objective missed). For the period pages and reports, so a missed period never
+    stands there without a word about money."""
+    if not missed:
+        return ""
+    if not ended:
+        return _("Credits are calculated once the period has ended.")
+    if not monthly_fee:
+        return _(
+            "This agreement has no fee of its own, so its misses earn no credit here; where "
+            "its objectives are inherited by other agreements, they earn credits on those "
+            "agreements' fees."
+        )
+    return _(
+        "No credit is owed: none of the missed objectives reached a tier of the credit "
+        "schedule of the revision in force."
+    )

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from apps.core.money import format_money
 from apps.revisions.models import Revision
 
 
@@ -74,7 +75,8 @@ class ServiceCredit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.agreement} {self.period}: {self.amount} {self.currency} ({self.status})"
+        amount = format_money(self.amount, self.currency)
+        return f"{self.agreement} {self.period}: {amount} ({self.status})"
 
 
 class CreditEvent(models.Model):

@@ -24,7 +24,8 @@ from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
 WIDTH, HEIGHT = 360, 150
-LEFT, RIGHT, TOP, BOTTOM = 46, 10, 16, 24
+LEFT, RIGHT, TOP, BOTTOM = 46, 10, 16, 24  # LEFT: the least room for the y axis' labels
+DIGIT = 7.0  # the width of a character of a tick label (11 px text), for the room it needs
 STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
 
 
@@ -104,33 +105,36 @@ def attainment_chart(
     low, high = domain(scaled, goal)
     ticks = nice_ticks(low, high)
     step = ticks[1] - ticks[0] if len(ticks) > 1 else nice_step(high - low, 4)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    labels = [tick_text(tick, step) for tick in ticks]
+    # Wide labels ("99.975", "100.000") push the plot right instead of being cut off.
+    left = max(LEFT, math.ceil(6 + 2 + DIGIT * max(map(len, labels), default=0)))
+    plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
     gap = plot_w / max(len(points), 1)
 
     def x(index: int) -> float:
-        return LEFT + gap * (index + 0.5)
+        return left + gap * (index + 0.5)
 
     def y(value: float) -> float:
         return TOP + plot_h * (1 - (value - low) / (high - low))
 
     parts = [
-        f'<text class="unit" x="{LEFT - 6}" y="{TOP - 5}" text-anchor="end">'
+        f'<text class="unit" x="{left - 6}" y="{TOP - 5}" text-anchor="end">'
         f"{escape(axis.unit)}</text>"
     ]
-    for tick in ticks:
+    for tick, text in zip(ticks, labels, strict=True):
         parts.append(
-            f'<line class="grid" x1="{LEFT}" y1="{y(tick):.1f}" x2="{WIDTH - RIGHT}" '
+            f'<line class="grid" x1="{left}" y1="{y(tick):.1f}" x2="{WIDTH - RIGHT}" '
             f'y2="{y(tick):.1f}"/>'
-            f'<text class="tick" x="{LEFT - 6}" y="{y(tick) + 3.5:.1f}" text-anchor="end">'
-            f"{escape(tick_text(tick, step))}</text>"
+            f'<text class="tick" x="{left - 6}" y="{y(tick) + 3.5:.1f}" text-anchor="end">'
+            f"{escape(text)}</text>"
         )
     parts.append(
-        f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}"/>'
-        f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" '
+        f'<line class="axis" x1="{left}" y1="{TOP}" x2="{left}" y2="{TOP + plot_h}"/>'
+        f'<line class="axis" x1="{left}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" '
         f'y2="{TOP + plot_h}"/>'
     )
     parts.append(
-        f'<line class="target" x1="{LEFT}" y1="{y(goal):.1f}" x2="{WIDTH - RIGHT}" '
+        f'<line class="target" x1="{left}" y1="{y(goal):.1f}" x2="{WIDTH - RIGHT}" '
         f'y2="{y(goal):.1f}"/>'
     )
     every = 1 if len(points) <= 6 else 2

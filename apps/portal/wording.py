@@ -90,7 +90,10 @@ def tier_threshold(tier: CreditTier) -> str:
     """ "attained below 99.9 %" (or "above 250 ms" for an at-most objective)."""
     objective = tier.objective
     if objective is None:
-        return _("attained below %(below)s") % {"below": format_number(tier.below, 4)}
+        # A revision-wide tier applies to objectives of any metric: no one unit to name.
+        return _("attained below %(below)s (in the unit of the objective it applies to)") % {
+            "below": format_number(tier.below, 4)
+        }
     below = format_value(tier.below, objective.metric, objective.sample_metric)
     if objective.comparison == Comparison.LTE:
         return _("attained above %(value)s") % {"value": below}

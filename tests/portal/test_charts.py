@@ -154,3 +154,22 @@ def test_period_names():
     assert period_name("2026-Q3") == "Q3 2026"
     assert period_name("2026-02", short=True) == "Feb ’26"
     assert period_name("garbage") == "garbage"
+
+
+def test_wide_tick_labels_get_the_room_they_need():
+    """Availability near 100 % with ticks every 0.025 reads "99.975" and "100.000": the
+    plot moves right so that no label starts left of the picture (it was cut to
+    "00.000")."""
+    points = [
+        Point(f"M{i}", Decimal(v), "met", f"{v} %")
+        for i, v in enumerate(["99.99", "100", "99.97", "99.995"])
+    ]
+    svg = attainment_chart(
+        points, Decimal("99.95"), title="Availability", unit="%", target_text="≥ 99.95 %"
+    )
+    labels = re.findall(
+        r'<text class="tick" x="([\d.]+)" y="[\d.]+" text-anchor="end">([^<]+)<', svg
+    )
+    assert any(len(text) >= 6 for _, text in labels), labels
+    for x, text in labels:
+        assert float(x) - 7.0 * len(text) >= 0, (x, text)

@@ -124,3 +124,13 @@ def test_a_resolved_credit_of_nothing_is_explained_in_the_ledger(portal, client_
     page = client_a.get("/credits/").text
 
     assert "0.00 EUR" in page and "Set to nothing when the dispute was resolved." in page
+
+
+def test_a_get_of_the_dispute_form_target_goes_to_the_credit(portal, client_a):
+    """A reload or a shared link of the form's target is not a bare 405 page."""
+    from tests.conftest import sign_in
+
+    sign_in(client_a, "customer_x_alpha")
+    credit = portal.credit
+    response = client_a.get(f"/credits/{credit.pk}/dispute/")
+    assert response.status_code == 302 and response["Location"] == f"/credits/{credit.pk}/"

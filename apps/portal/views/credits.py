@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from apps.agreements.models import AgreementKind
 from apps.credits.explain import credit_lines, credit_summary
@@ -178,10 +178,13 @@ def credit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def credit_dispute_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """A manager of the customer disputes a calculated or approved credit, with a reason."""
+    """A manager of the customer disputes a calculated or approved credit, with a reason.
+    The form lives on the credit's page: a GET (a reload, a shared link) goes there."""
     credit = get_object_or_404(_credits(request), pk=pk)
+    if request.method == "GET":
+        return redirect("portal:credit", pk=credit.pk)
     if not manages(request, credit):
         raise PermissionDenied(_("Only a manager of the customer may dispute this credit."))
     if not may_dispute(request, credit):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -20,7 +23,7 @@ from apps.portal.forms import AcceptRevisionForm
 from apps.portal.wording import fee_share, objective_terms, tier_scope, tier_threshold
 from apps.revisions.diff import diff_base, revision_diff
 from apps.revisions.models import Objective, Revision, RevisionStatus, SectionKey
-from apps.revisions.selectors import revision_list_visible
+from apps.revisions.selectors import revision_in_force, revision_list_visible
 from apps.revisions.services import revision_accept
 
 
@@ -42,6 +45,21 @@ def may_accept(request: HttpRequest, revision: Revision) -> bool:
     )
 
 
+def _governs_until(agreement: Agreement, rows: list[Revision]) -> dict[int, date]:
+    """Revision pk -> the last day it governs, for each binding revision a later binding
+    one takes over from (DESIGN §3: a superseded revision still governs the periods
+    before its successor's effective_from)."""
+    binding = [
+        r for r in rows if r.approved_at and (r.accepted_at or not agreement.requires_acceptance)
+    ]
+    until = {}
+    for revision in binding:
+        later = [r.effective_from for r in binding if r.number > revision.number]
+        if later:
+            until[revision.pk] = min(later) - timedelta(days=1)
+    return until
+
+
 def _names(*revisions: Revision | None) -> dict[str, str]:
     """Objective key → name, over the revisions compared (for the changes' headings)."""
     ids = [revision.pk for revision in revisions if revision is not None]
@@ -55,6 +73,8 @@ def _names(*revisions: Revision | None) -> dict[str, str]:
 def revision_list(request: HttpRequest, pk: int) -> HttpResponse:
     agreement, revisions = _visible(request, pk)
     rows = list(revisions.order_by("-number"))
+    today = timezone.localdate()
+    in_force = revision_in_force(agreement, today)
     return render(
         request,
         "portal/revisions.html",
@@ -62,6 +82,9 @@ def revision_list(request: HttpRequest, pk: int) -> HttpResponse:
             "agreement": agreement,
             "revisions": rows,
             "acceptable": {r.pk for r in rows if may_accept(request, r)},
+            "in_force": in_force.pk if in_force else None,
+            "until": _governs_until(agreement, rows),
+            "today": today,
         },
     )
 
