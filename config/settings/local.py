@@ -3,11 +3,18 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "django-insecure-local-development-only")
-os.environ.setdefault("DEBUG", "1")
+# Webhooks to a receiver on this machine are allowed in development, DEBUG or not.
+os.environ.setdefault("NOTIFICATIONS_WEBHOOK_ALLOW_LOCAL", "1")
 
 from config.embedded import resolve_service_urls
+from config.env import env_bool
 from config.settings.base import *  # noqa: F403
 from config.settings.base import apply_service_urls
+
+# manage.py commands (runserver, shell, …) debug by default. `make run` is the demo as a
+# customer sees it: runstack hands its web, worker and beat DEBUG=0 (the product's own
+# error pages, not Django's technical ones) unless DEBUG is set in the environment.
+DEBUG = env_bool("DEBUG", default=True)
 
 apply_service_urls(globals(), *resolve_service_urls())
 

@@ -49,6 +49,8 @@ class Command(BaseCommand):
         env = dict(os.environ)
         env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
         env["PYTHONUNBUFFERED"] = "1"
+        # The demo shows the product's own error pages unless DEBUG was asked for.
+        env.setdefault("DEBUG", "0")
         # honcho gives each process type its own PORT (web 8000, worker 8100, …): links in
         # the worker's e-mails must name the web's port.
         env.setdefault("PUBLIC_URL_PORT", str(port))
