@@ -24,8 +24,9 @@ from apps.compliance.models import ComplianceResult, ResultStatus
 from apps.core.access import User
 from apps.credits.models import OPEN_STATUSES, ServiceCredit
 from apps.parties.selectors import party_ids_managed_by
-from apps.portal.wording import objective_terms, period_name
+from apps.portal.wording import period_name
 from apps.revisions.models import CreditTier, Objective, PeriodKind, Revision, RevisionStatus
+from apps.revisions.terms import objective_terms
 from apps.revisions.units import format_target, format_value, unit_of
 
 MONTHS = 12

@@ -1,4 +1,5 @@
-"""Objectives, credit tiers and periods in words for customers, in the active language.
+"""Objectives, credit tiers and periods in words for customers, in the active language
+(an objective's terms come from ``apps.revisions.terms``, shared with the reports).
 
 ``Objective.describe()`` and ``CreditTier.__str__`` are the admin's short English forms
 (raw seconds, no units on tier thresholds); the portal says the same with units,
@@ -17,8 +18,8 @@ from django.utils.translation import gettext as _
 
 from apps.calendars.periods import Period, parse_period
 from apps.core.money import format_money_local, money_round
-from apps.revisions.models import Comparison, CreditTier, Metric, Objective, PeriodKind
-from apps.revisions.units import format_duration, format_number, format_value
+from apps.revisions.models import Comparison, CreditTier
+from apps.revisions.units import format_number, format_value
 
 HUNDRED = Decimal("100")
 
@@ -47,43 +48,6 @@ def _period_name(period: Period, *, short: bool) -> str:
             "year": year,
         }
     return f"{dateformat.format(first, 'M')} {year}"
-
-
-def per_period(objective: Objective) -> str:
-    return _("per quarter") if objective.period == PeriodKind.QUARTER else _("per month")
-
-
-def objective_terms(objective: Objective) -> str:
-    """What the objective promises, e.g. "First response within 1 h 00 min for ≥ 90 % of
-    P1 tickets, per month" or "Availability ≥ 99.95 %, per month"."""
-    sign = "≥" if objective.comparison == Comparison.GTE else "≤"
-    target = f"{sign} {format_value(objective.target, objective.metric, objective.sample_metric)}"
-    scope = (
-        _("%(priority)s tickets") % {"priority": objective.priority} if objective.priority else ""
-    )
-    if objective.metric in (Metric.RESPONSE_TIME, Metric.RESOLUTION_TIME):
-        limit = format_duration(objective.threshold_seconds or 0)
-        text = (
-            _("First response within %(limit)s for %(target)s of %(scope)s")
-            if objective.metric == Metric.RESPONSE_TIME
-            else _("Resolution within %(limit)s for %(target)s of %(scope)s")
-        ) % {"limit": limit, "target": target, "scope": scope or _("tickets")}
-    elif objective.metric == Metric.TURNAROUND_TIME:
-        text = _("Turnaround time (%(aggregate)s) %(target)s") % {
-            "aggregate": objective.get_aggregate_display() or _("mean"),
-            "target": target,
-        }
-    elif objective.metric == Metric.SAMPLE:
-        text = _("%(metric)s (%(aggregate)s) %(target)s") % {
-            "metric": objective.sample_metric or "",
-            "aggregate": objective.get_aggregate_display(),
-            "target": target,
-        }
-    else:
-        text = f"{Metric(objective.metric).label} {target}"
-        if scope:
-            text += f" ({scope})"
-    return f"{text}, {per_period(objective)}"
 
 
 def tier_threshold(tier: CreditTier) -> str:

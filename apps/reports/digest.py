@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from apps.compliance.models import ComplianceResult, ResultStatus
 from apps.core.money import format_money_local
@@ -139,9 +141,65 @@ class Digest:
         return self.statuses[ResultStatus.NO_DATA]
 
     @property
+    def verdict(self) -> str:
+        return verdict(self)
+
+    @property
     def credit_text(self) -> str:
         credits = sorted(self.credits.items())
         return ", ".join(format_money_local(amount, currency) for currency, amount in credits)
+
+
+def verdict(digest: Digest) -> str:
+    """The verdict in one sentence, in the active language: "The objective was met.",
+    "Both objectives met.", "All 3 objectives met.", "1 of 3 objectives met, 2 missed."
+    (plurals by ngettext; one and two objectives in words of their own)."""
+    n = digest.objectives
+    if not n:
+        return _("No objective was evaluated for this period.")
+    if not digest.missed and not digest.pending:
+        if not digest.no_data:
+            if n == 1:
+                return _("The objective was met.")
+            if n == 2:
+                return _("Both objectives met.")
+            return ngettext("All %(n)s objective met.", "All %(n)s objectives met.", n) % {"n": n}
+        if not digest.met:
+            if n == 1:
+                return _("There was no data for the objective.")
+            if n == 2:
+                return _("There was no data for either objective.")
+            return ngettext(
+                "There was no data for any of the %(n)s objective.",
+                "There was no data for any of the %(n)s objectives.",
+                n,
+            ) % {"n": n}
+        return ngettext(
+            "%(n)s objective met, %(none)s without data.",
+            "%(n)s objectives met, %(none)s without data.",
+            digest.met,
+        ) % {"n": digest.met, "none": digest.no_data}
+    if n == 1:
+        if digest.missed:
+            return _("The objective was missed.")
+        return _("The objective is still being measured: its period is running.")
+    parts = [
+        ngettext("%(met)s of %(n)s objective met", "%(met)s of %(n)s objectives met", n)
+        % {"met": digest.met, "n": n}
+    ]
+    if digest.missed:
+        parts.append(ngettext("%(n)s missed", "%(n)s missed", digest.missed) % {"n": digest.missed})
+    if digest.pending:
+        parts.append(
+            ngettext("%(n)s still running", "%(n)s still running", digest.pending)
+            % {"n": digest.pending}
+        )
+    if digest.no_data:
+        parts.append(
+            ngettext("%(n)s without data", "%(n)s without data", digest.no_data)
+            % {"n": digest.no_data}
+        )
+    return ", ".join(parts) + "."
 
 
 def report_digest(report: PeriodReport) -> Digest:
@@ -155,7 +213,7 @@ def report_rows(report: PeriodReport, periods: int = RECORD_PERIODS) -> list[Row
     """Each objective line with its allowance and record: one query."""
     labels = []
     period = report.period
-    for _ in range(periods):
+    for _step in range(periods):
         labels.append(period)
         period = period.previous()
     labels.reverse()

@@ -4,13 +4,14 @@ One message per subscription and period covers every agreement of the subscriber
 party (and the parties below it): per agreement the period's objectives, the
 breaches with their causes, the credit, what is at risk now, and a link to the
 period page on the tenant's host; the PDF of each agreement's period report (the
-portal's renderer) is attached. ``List-Unsubscribe`` (one click) and a link to
-manage the subscription are in every message.
+portal's renderer) and the CSV of its figures are attached as the subscription asks,
+and the message says which. ``List-Unsubscribe`` (one click) and a link to manage the
+subscription are in every message.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
@@ -19,6 +20,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from apps.agreements.models import Agreement
 from apps.agreements.selectors import agreement_list_evaluated
@@ -30,6 +33,8 @@ from apps.reports.models import Frequency, ReportRun, ReportSubscription
 from apps.reports.periods import OutageLine, PeriodReport, period_report, with_tickets
 from apps.reports.rendering import report_csv, report_filename, report_pdf
 from apps.reports.schedule import Due
+from apps.reports.wording import objective_title
+from apps.revisions.selectors import effective_objectives
 from apps.tenants.selectors import tenant_base_url
 
 UNSUBSCRIBE_SALT = "reports.unsubscribe"
@@ -43,6 +48,7 @@ class AgreementSection:
     url: str  # the period page on the tenant's host
     rows: list[Row]  # the objectives with their allowance used and their record
     digest: Digest
+    risk_names: dict[str, str] = field(default_factory=dict)  # objectives in force now
 
     @property
     def counted_outages(self) -> list[OutageLine]:
@@ -50,8 +56,8 @@ class AgreementSection:
 
     @property
     def objective_names(self) -> dict[str, str]:
-        lines = self.report.lines
-        return {line.result.key: line.objective.name or line.result.key for line in lines}
+        """Key → name of the period's objectives and of those at risk now."""
+        return {**self.risk_names, **self.report.objective_names}
 
     @property
     def more_breaches(self) -> int:
@@ -99,6 +105,49 @@ def message_id(run: ReportRun) -> str:
     return f"<report-{run.pk}-{run.period}@{settings.BASE_DOMAIN}>"
 
 
+def attachment_note(pdfs: int, csvs: int) -> str:
+    """What is attached to the message, in one sentence ("" when nothing is): the PDF
+    of each agreement's report, the CSV of its figures, or both."""
+    n = max(pdfs, csvs)
+    if pdfs and csvs:
+        if n == 1:
+            return _("The report is attached as a PDF file, its figures as a CSV file.")
+        return ngettext(
+            "The reports of the %(n)s agreement are attached as PDF files, "
+            "their figures as CSV files.",
+            "The reports of the %(n)s agreements are attached as PDF files, "
+            "their figures as CSV files.",
+            n,
+        ) % {"n": n}
+    if pdfs:
+        if n == 1:
+            return _("The report is attached as a PDF file.")
+        return ngettext(
+            "The reports of the %(n)s agreement are attached as PDF files.",
+            "The reports of the %(n)s agreements are attached as PDF files.",
+            n,
+        ) % {"n": n}
+    if csvs:
+        if n == 1:
+            return _("The report's figures are attached as a CSV file.")
+        return ngettext(
+            "The figures of the %(n)s agreement's report are attached as CSV files.",
+            "The figures of the %(n)s agreements' reports are attached as CSV files.",
+            n,
+        ) % {"n": n}
+    return ""
+
+
+def _risk_names(agreement: Agreement, risk: AtRisk, known: dict[str, str]) -> dict[str, str]:
+    """Names of the objectives at risk now that the reported period does not have (one
+    read, only when there are such)."""
+    keys = {budget.key for budget in risk.budgets} | {ticket.key for ticket in risk.tickets}
+    if not keys - known.keys():
+        return {}
+    in_force = effective_objectives(agreement, timezone.localdate(risk.now))
+    return {e.key: objective_title(e.objective) for e in in_force if e.key in keys}
+
+
 def report_message(
     subscription: ReportSubscription, due: Due, run: ReportRun, *, agreements: list[Agreement]
 ) -> EmailMultiAlternatives:
@@ -114,15 +163,29 @@ def report_message(
             path = reverse("portal:period", args=[agreement.pk, due.period.label])
             digest = report_digest(report)
             total.add(digest)
+            risk = at_risk(agreement, now=now)
             sections.append(
                 AgreementSection(
                     report,
-                    at_risk(agreement, now=now),
+                    risk,
                     base + path,
                     report_rows(report),
                     digest,
+                    _risk_names(agreement, risk, report.objective_names),
                 )
             )
+        attachments: list[tuple[str, bytes | str, str]] = []
+        for section in sections:
+            report = section.report
+            if subscription.attach_pdf or subscription.attach_csv:
+                with_tickets(report, report.breaches)
+            if subscription.attach_pdf:
+                pdf = report_pdf(report)
+                attachments.append((report_filename(report, "pdf"), pdf, "application/pdf"))
+            if subscription.attach_csv:
+                csv = report_csv(report)
+                attachments.append((report_filename(report, "csv"), csv, "text/csv"))
+        kinds = [kind for _name, _content, kind in attachments]
         token = unsubscribe_token(subscription)
         provider = agreements[0].provider.name if agreements else ""
         context = {
@@ -136,6 +199,7 @@ def report_message(
             "manage_url": base + reverse("portal:subscriptions"),
             "unsubscribe_url": base + reverse("portal:unsubscribe", args=[token]),
             "base_url": base,
+            "attached": attachment_note(kinds.count("application/pdf"), kinds.count("text/csv")),
         }
         subject = render_to_string("reports/email/subject.txt", context).strip()
         text = render_to_string("reports/email/report.txt", context)
@@ -153,14 +217,6 @@ def report_message(
             },
         )
         message.attach_alternative(html, "text/html")
-        for section in sections:
-            report = section.report
-            if subscription.attach_pdf:
-                with_tickets(report, report.breaches)
-                message.attach(
-                    report_filename(report, "pdf"), report_pdf(report), "application/pdf"
-                )
-            if subscription.attach_csv:
-                with_tickets(report, report.breaches)
-                message.attach(report_filename(report, "csv"), report_csv(report), "text/csv")
+        for name, content, kind in attachments:
+            message.attach(name, content, kind)
     return message

@@ -2,7 +2,7 @@
 and the e-mailed report all show, read in a fixed number of queries.
 
 - per objective in force: attained vs target with units, met / missed / pending /
-  no data, provisional (the period is still open) or final (its credit was issued),
+  no data, provisional (the period is still open or in its grace window) or final (closed),
   the revision that defines it;
 - the tickets that breached a response/resolution objective, worst first, with their
   clock time against the threshold (apps.compliance.breaches);
@@ -24,8 +24,10 @@ from apps.calendars.periods import Period
 from apps.compliance.breaches import TicketBreach, period_breaches
 from apps.compliance.evaluation import plan_jobs
 from apps.compliance.models import ComplianceAdjustment, ComplianceResult, ResultStatus
+from apps.credits.explain import no_credit_reason
 from apps.credits.models import CreditEvent, ServiceCredit
 from apps.measurements.models import Outage, OutageCause, OutageKind, Ticket, TicketPause
+from apps.reports.wording import data_basis, objective_terms, objective_title
 from apps.revisions.models import Metric, Objective
 from apps.revisions.units import format_target, format_value, unit_of
 
@@ -38,6 +40,21 @@ class ObjectiveLine:
     @property
     def unit(self) -> str:
         return unit_of(self.result.metric, self.objective.sample_metric)
+
+    @property
+    def title(self) -> str:
+        """The objective's name, or what it measures (never its key)."""
+        return objective_title(self.objective)
+
+    @property
+    def terms(self) -> str:
+        """What it promises in words: "Resolution within 4 h 00 min for ≥ 97 % of …"."""
+        return objective_terms(self.objective)
+
+    @property
+    def basis_text(self) -> str:
+        """What the result is based on: "no outages counted", "35 tickets opened"."""
+        return data_basis(self.result.metric, self.result.data_points)
 
     @property
     def attained_text(self) -> str:
@@ -58,6 +75,15 @@ class OutageLine:
     counted: bool
     reason: str  # why it does not count; "" when it does
     keys: tuple[str, ...]  # the availability objectives whose scope includes it
+
+    @property
+    def title(self) -> str:
+        """What the outage was: its description, else its kind (its id is a reference)."""
+        if self.outage.description:
+            return self.outage.description
+        if self.outage.kind == OutageKind.PLANNED:
+            return str(OutageKind.PLANNED.label)
+        return _("Unplanned outage")
 
 
 @dataclass
@@ -81,8 +107,23 @@ class PeriodReport:
         return bool(self.lines) and all(line.result.final for line in self.lines)
 
     @property
+    def no_credit(self) -> str:
+        """Why there is no credit, when one could be expected (an objective missed)."""
+        if self.credit is not None:
+            return ""
+        return no_credit_reason(
+            monthly_fee=self.agreement.monthly_fee, missed=len(self.missed), ended=not self.is_open
+        )
+
+    @property
     def missed(self) -> list[ObjectiveLine]:
         return [line for line in self.lines if line.result.status == ResultStatus.MISSED]
+
+    @property
+    def objective_names(self) -> dict[str, str]:
+        """Each objective's key → the name a reader sees (breaches and adjustments name
+        their objective by key)."""
+        return {line.result.key: line.title for line in self.lines}
 
 
 def _outage_reason(outage: Outage) -> str:

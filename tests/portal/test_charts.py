@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from apps.portal.charts import Point, attainment_chart, axis_for, nice_ticks
 from apps.portal.textdiff import paired, word_changes
-from apps.portal.wording import objective_terms, period_name
+from apps.portal.wording import period_name
 from apps.revisions.models import Metric, Objective
 from apps.revisions.readable import TextLine
+from apps.revisions.terms import objective_terms
 
 
 @given(

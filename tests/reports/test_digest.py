@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.utils import translation
 from django_tenants.utils import schema_context
 
 from apps.calendars.periods import parse_period
 from apps.compliance.models import ResultStatus
 from apps.parties.models import Contact, ContactRole
-from apps.reports.digest import allowance_used, report_digest, report_rows
+from apps.reports.digest import Digest, allowance_used, report_digest, report_rows
 from apps.reports.models import ReportSubscription
 from apps.reports.periods import ObjectiveLine, period_report
 from apps.reports.services import run_send
@@ -82,7 +84,45 @@ def test_the_mail_opens_with_the_verdict_and_comes_from_the_provider(world):
 
     [message] = mail.outbox
     assert message.from_email.startswith(f"{world.provider.name} <")
-    assert "0 of 1 objectives met, 1 missed." in message.body
+    assert "The objective was missed." in message.body
     assert "20 × the allowance" in message.body
     html = message.alternatives[0][0]
-    assert "0 of 1 objectives met, 1 missed." in html and "#b3261e" in html
+    assert "The objective was missed." in html and "#b3261e" in html
+
+
+def _verdict(language: str, **statuses: int) -> str:
+    with translation.override(language):
+        return Digest(Counter(statuses)).verdict
+
+
+@pytest.mark.parametrize(
+    ("statuses", "english", "german"),
+    [
+        ({"met": 1}, "The objective was met.", "Das Ziel wurde erfüllt."),
+        ({"met": 2}, "Both objectives met.", "Beide Ziele erfüllt."),
+        ({"met": 3}, "All 3 objectives met.", "Alle 3 Ziele erfüllt."),
+        ({"missed": 1}, "The objective was missed.", "Das Ziel wurde verfehlt."),
+        ({"no_data": 2}, "There was no data for either objective.", None),
+        (
+            {"met": 1, "no_data": 1},
+            "1 objective met, 1 without data.",
+            "1 Ziel erfüllt, 1 ohne Daten.",
+        ),
+        (
+            {"met": 1, "missed": 1},
+            "1 of 2 objectives met, 1 missed.",
+            "1 von 2 Zielen erfüllt, 1 verfehlt.",
+        ),
+        (
+            {"met": 2, "missed": 1, "pending": 2, "no_data": 1},
+            "2 of 6 objectives met, 1 missed, 2 still running, 1 without data.",
+            "2 von 6 Zielen erfüllt, 1 verfehlt, 2 laufen noch, 1 ohne Daten.",
+        ),
+        ({}, "No objective was evaluated for this period.", None),
+    ],
+)
+def test_the_verdict_is_a_grammatical_sentence_in_english_and_german(statuses, english, german):
+    assert _verdict("en", **statuses) == english
+    assert "All 2" not in english and "1 objectives" not in english
+    if german:
+        assert _verdict("de", **statuses) == german

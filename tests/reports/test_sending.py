@@ -10,12 +10,14 @@ from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.utils import translation
+from django.utils.html import escape
 from django_tenants.utils import schema_context
 
 from apps.calendars.periods import parse_period
 from apps.compliance.evaluation import evaluate_period
 from apps.parties.models import Contact, ContactRole
-from apps.reports.emails import subscription_from_token, unsubscribe_token
+from apps.reports.emails import attachment_note, subscription_from_token, unsubscribe_token
 from apps.reports.models import ReportRun, ReportSubscription, RunStatus
 from apps.reports.services import lease, run_claim, run_send, runs_due, subscription_save
 from tests.conftest import TENANT_A, TENANT_B
@@ -260,3 +262,60 @@ def test_an_unsubscribe_token_names_its_tenant(subscribed, world_b):
         assert subscription_from_token(token) == subscription.pk
     with schema_context(TENANT_B.schema):
         assert subscription_from_token(token) is None  # the same id there is another's
+
+
+@pytest.mark.parametrize(
+    ("language", "pdf", "csv", "sentence", "kinds"),
+    [
+        (
+            "de",
+            True,
+            True,
+            "Der Bericht ist als PDF-Datei angehängt, seine Zahlen als CSV-Datei.",
+            ["application/pdf", "text/csv"],
+        ),
+        ("de", False, True, "Die Zahlen des Berichts sind als CSV-Datei angehängt.", ["text/csv"]),
+        ("en", True, False, "The report is attached as a PDF file.", ["application/pdf"]),
+        ("en", False, True, "The report's figures are attached as a CSV file.", ["text/csv"]),
+        ("en", False, False, None, []),
+    ],
+)
+def test_the_mail_names_what_is_attached(subscribed, language, pdf, csv, sentence, kinds):
+    _, subscription = subscribed
+    with schema_context(TENANT_A.schema):
+        subscription.language, subscription.attach_pdf, subscription.attach_csv = (
+            language,
+            pdf,
+            csv,
+        )
+        subscription.save()
+        assert run_send(subscription, "2026-11") == "sent"
+
+    [message] = mail.outbox
+    assert [kind for _name, _content, kind in message.attachments] == kinds
+    html = message.alternatives[0][0]
+    if sentence:
+        assert sentence in message.body and escape(sentence) in html
+    for text in (message.body, html):
+        if not sentence:
+            assert "angehängt" not in text and "attached" not in text
+        if not pdf:
+            assert "PDF" not in text
+        if not csv:
+            assert "CSV" not in text
+
+
+def test_the_attachment_sentence_counts_the_agreements():
+    assert attachment_note(3, 3) == (
+        "The reports of the 3 agreements are attached as PDF files, their figures as CSV files."
+    )
+    assert attachment_note(2, 0) == "The reports of the 2 agreements are attached as PDF files."
+    assert attachment_note(0, 2) == (
+        "The figures of the 2 agreements' reports are attached as CSV files."
+    )
+    assert attachment_note(0, 0) == ""
+    with translation.override("de"):
+        assert attachment_note(2, 2) == (
+            "Die Berichte der 2 Vereinbarungen sind als PDF-Dateien angehängt, "
+            "ihre Zahlen als CSV-Dateien."
+        )

@@ -20,11 +20,12 @@ from apps.portal.charts import Point, attainment_chart, clock_bar
 from apps.portal.charts import status_word as _status_word
 from apps.portal.selectors import ObjectiveRow
 from apps.portal.textdiff import Line, paired
-from apps.portal.wording import objective_terms, period_name
+from apps.portal.wording import period_name
 from apps.reports.templatetags import reports
 from apps.revisions.diff import RevisionDiff, SectionDiff
 from apps.revisions.models import Objective
 from apps.revisions.readable import Change, objective_changes, section_lines, tier_changes
+from apps.revisions.terms import objective_terms
 
 register = template.Library()
 

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from apps.compliance.timeline import ticket_timeline
-from apps.credits.explain import credit_summary, no_credit_reason
+from apps.credits.explain import credit_summary
 from apps.measurements.models import Ticket
 from apps.portal.access import agreement_or_404, period_or_404
 from apps.reports.periods import period_report, with_tickets
@@ -34,13 +34,6 @@ def period_detail(request: HttpRequest, pk: int, period: str) -> HttpResponse:
                 line.result.key: line.objective.name or line.result.key for line in report.lines
             },
             "credit_how": credit_summary(report.credit) if report.credit else "",
-            "no_credit": ""
-            if report.credit
-            else no_credit_reason(
-                monthly_fee=agreement.monthly_fee,
-                missed=len(report.missed),
-                ended=not report.is_open,
-            ),
         },
     )
 

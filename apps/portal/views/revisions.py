@@ -20,11 +20,12 @@ from apps.core.params import parse_whole_number
 from apps.parties.selectors import party_ids_managed_by
 from apps.portal.access import agreement_or_404
 from apps.portal.forms import AcceptRevisionForm
-from apps.portal.wording import fee_share, objective_terms, tier_scope, tier_threshold
+from apps.portal.wording import fee_share, tier_scope, tier_threshold
 from apps.revisions.diff import diff_base, revision_diff
 from apps.revisions.models import Objective, Revision, RevisionStatus, SectionKey
 from apps.revisions.selectors import revision_in_force, revision_list_visible
 from apps.revisions.services import revision_accept
+from apps.revisions.terms import objective_terms
 
 
 def _visible(request: HttpRequest, pk: int) -> tuple[Agreement, QuerySet[Revision]]:
