@@ -11,9 +11,11 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from apps.core.money import format_money_local, format_percent
+from apps.core.money import format_money_local, format_percent, money_round
 from apps.credits.models import CreditStatus, ServiceCredit
 from apps.revisions.units import format_value
+
+HUNDRED = Decimal(100)
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,13 @@ def credit_lines(credit: ServiceCredit) -> list[CreditLine]:
 
 
 def credit_summary(credit: ServiceCredit) -> str:
-    """E.g. "10 % of 12,000.00 EUR = 1,200.00 EUR (capped at 30 %)"; "resolved at …"."""
+    """E.g. "10 % of 12,000.00 EUR = 1,200.00 EUR (capped at 30 %)"; after a dispute
+    resolved at another amount: "… = 1,200.00 EUR; agreed in a dispute: 300.00 EUR (…)"."""
+    calculated = money_round(credit.fee_basis * credit.percent / HUNDRED, credit.currency)
     text = _("%(percent)s of %(basis)s = %(amount)s") % {
         "percent": format_percent(credit.percent),
         "basis": format_money_local(credit.fee_basis, credit.currency),
-        "amount": format_money_local(credit.amount, credit.currency),
+        "amount": format_money_local(calculated, credit.currency),
     }
     if credit.uncapped_percent > credit.percent:
         text += " " + _("(capped at %(cap)s; uncapped %(uncapped)s)") % {
@@ -62,7 +66,15 @@ def credit_summary(credit: ServiceCredit) -> str:
             "uncapped": format_percent(credit.uncapped_percent),
         }
     if credit.status in (CreditStatus.RESOLVED, CreditStatus.ISSUED) and credit.resolution:
-        text += " — " + _("agreed in a dispute: %(resolution)s") % {"resolution": credit.resolution}
+        if credit.amount != calculated:
+            text += "; " + _("agreed in a dispute: %(amount)s (%(resolution)s)") % {
+                "amount": format_money_local(credit.amount, credit.currency),
+                "resolution": credit.resolution,
+            }
+        else:
+            text += " — " + _("agreed in a dispute: %(resolution)s") % {
+                "resolution": credit.resolution
+            }
     return text
 
 
