@@ -27,6 +27,12 @@ def money_round(value: Decimal, currency: str) -> Decimal:
     return value.quantize(minor_unit_exponent(currency), rounding=ROUND_HALF_UP)
 
 
+def percent_of(value: Decimal, percent: Decimal, currency: str) -> Decimal:
+    """``percent`` % of ``value``, rounded to the currency's minor unit: a credit's share of
+    the fee, a cap; the one way every part of the product computes it."""
+    return money_round(value * percent / 100, currency)
+
+
 def money_text(value: Decimal, currency: str) -> str:
     """The rounded amount as plain text with exactly the minor-unit digits: "125.00"."""
     return str(money_round(value, currency))

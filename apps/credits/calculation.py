@@ -32,10 +32,9 @@ from typing import Any, Protocol
 from apps.calendars.periods import Period
 from apps.compliance.models import ResultStatus
 from apps.core.currencies import MINOR_UNITS
-from apps.core.money import format_money, format_percent, money_round
+from apps.core.money import format_money, format_percent, money_round, percent_of
 from apps.revisions.models import Comparison
 
-HUNDRED = Decimal("100")
 ZERO = Decimal("0")
 MISSED = ResultStatus.MISSED
 AT_MOST = Comparison.LTE
@@ -69,7 +68,7 @@ class ResultLike(Protocol):
 
 def cap_amount(*, fee_basis: Decimal, cap_percent: Decimal, currency: str) -> Decimal:
     """The most a period's credit can be: ``fee_basis × cap_percent / 100``, rounded."""
-    return money_round(fee_basis * cap_percent / HUNDRED, currency)
+    return percent_of(fee_basis, cap_percent, currency)
 
 
 def settled_amount(
@@ -261,7 +260,7 @@ def credit_for_results(
     ]
     uncapped = sum((objective.percent for objective in objectives), ZERO)
     percent = min(uncapped, cap_percent)
-    amount = money_round(fee_basis * percent / HUNDRED, currency)
+    amount = percent_of(fee_basis, percent, currency)
     return CreditComputation(
         percent=percent,
         uncapped_percent=uncapped,

@@ -11,11 +11,9 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from apps.core.money import format_money_local, format_percent, money_round
+from apps.core.money import format_money_local, format_percent, percent_of
 from apps.credits.models import CreditStatus, ServiceCredit
 from apps.revisions.units import format_value
-
-HUNDRED = Decimal(100)
 
 
 @dataclass(frozen=True)
@@ -54,7 +52,7 @@ def credit_lines(credit: ServiceCredit) -> list[CreditLine]:
 def credit_summary(credit: ServiceCredit) -> str:
     """E.g. "10 % of 12,000.00 EUR = 1,200.00 EUR (capped at 30 %)"; after a dispute
     resolved at another amount: "… = 1,200.00 EUR; agreed in a dispute: 300.00 EUR (…)"."""
-    calculated = money_round(credit.fee_basis * credit.percent / HUNDRED, credit.currency)
+    calculated = percent_of(credit.fee_basis, credit.percent, credit.currency)
     text = _("%(percent)s of %(basis)s = %(amount)s") % {
         "percent": format_percent(credit.percent),
         "basis": format_money_local(credit.fee_basis, credit.currency),

@@ -37,8 +37,8 @@ from apps.calendars.periods import Period, parse_period
 from apps.compliance.evaluation import compute_period
 from apps.compliance.models import ComplianceResult, ResultStatus
 from apps.core.access import ActingUser, User
-from apps.core.money import money_round
-from apps.credits.calculation import HUNDRED, ZERO, credit_for_results, fee_basis_for
+from apps.core.money import percent_of
+from apps.credits.calculation import ZERO, credit_for_results, fee_basis_for
 from apps.credits.models import CreditStatus, ServiceCredit
 from apps.credits.whatif_lines import Credit, Judged, ObjectiveLine, PeriodLine, Total, WhatIf
 from apps.parties.selectors import party_ids_visible_to
@@ -136,7 +136,7 @@ def periods_between(first: Period, last: Period) -> list[Period]:
 
 
 def _amount(fee_basis: Decimal, percent: Decimal, currency: str) -> Decimal:
-    return money_round(fee_basis * percent / HUNDRED, currency)
+    return percent_of(fee_basis, percent, currency)
 
 
 def _judged(

@@ -17,11 +17,9 @@ from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 from apps.calendars.periods import Period, parse_period
-from apps.core.money import format_money_local, money_round
+from apps.core.money import format_money_local, percent_of
 from apps.revisions.models import Comparison, CreditTier
 from apps.revisions.units import format_number, format_value
-
-HUNDRED = Decimal("100")
 
 
 def period_name(label: str, *, short: bool = False) -> str:
@@ -74,4 +72,4 @@ def fee_share(percent: Decimal, monthly_fee: Decimal, currency: str) -> str:
     """``percent`` of one month's fee as money: "600.00 EUR"; "" without a fee."""
     if monthly_fee <= 0:
         return ""
-    return format_money_local(money_round(monthly_fee * percent / HUNDRED, currency), currency)
+    return format_money_local(percent_of(monthly_fee, percent, currency), currency)
