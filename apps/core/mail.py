@@ -1,4 +1,5 @@
-"""An e-mail backend for development: every message becomes an .eml file.
+"""E-mail helpers: the From of the product's messages, and a backend for development where
+every message becomes an .eml file.
 
 With no EMAIL_HOST configured, `make run` writes each outgoing message to
 ``.data/mail/`` as ``<timestamp>-<n>.eml`` — open it with any mail client to see
@@ -11,12 +12,21 @@ import itertools
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
+
+
+def sender(provider: str) -> str:
+    """The From of every message a customer gets (reports, notices, password resets): the
+    provider's name on the platform's address, so they all come from the same sender."""
+    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return formataddr((provider or name, address)) if address else settings.DEFAULT_FROM_EMAIL
+
 
 _counter = itertools.count()
 _lock = threading.Lock()

@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from apps.core.jobs import is_transient
+from apps.core.mail import sender
 from apps.core.tenancy import current_schema
 from apps.notifications.addresses import url_problem
 from apps.notifications.detection import PAYLOAD_VERSION
@@ -191,6 +192,7 @@ def notice_email(delivery: Delivery, notice: Notice) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=" ".join(f"[{agreement.provider.name}] {notice.title}".split()),
         body=text,
+        from_email=sender(agreement.provider.name),
         to=[to],
         headers={
             "Message-ID": f"<notice-{notice.pk}-{delivery.pk}@{settings.BASE_DOMAIN}>",

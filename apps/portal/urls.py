@@ -40,7 +40,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(
+        account.PasswordResetView.as_view(
             template_name="portal/password_reset.html",
             email_template_name="portal/email/password_reset.txt",
             html_email_template_name="portal/email/password_reset.html",

@@ -12,7 +12,6 @@ subscription are in every message.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core import signing
@@ -26,6 +25,7 @@ from django.utils.translation import ngettext
 from apps.agreements.models import Agreement
 from apps.agreements.selectors import agreement_list_evaluated
 from apps.compliance.risk import AtRisk, at_risk
+from apps.core.mail import sender
 from apps.core.tenancy import current_schema
 from apps.parties.selectors import party_descendant_ids
 from apps.reports.digest import Digest, Row, report_digest, report_rows
@@ -92,12 +92,6 @@ def subscription_agreements(subscription: ReportSubscription) -> list[Agreement]
         .filter(customer_id__in=parties)
         .select_related("provider", "customer")
     )
-
-
-def sender(provider: str) -> str:
-    """The From of a report: the provider's name on the platform's address."""
-    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return formataddr((provider or name, address)) if address else settings.DEFAULT_FROM_EMAIL
 
 
 def message_id(run: ReportRun) -> str:

@@ -55,6 +55,7 @@ def test_escalation_contacts_of_the_party_get_one_mail_each_and_nobody_else(worl
         f"[{world.provider.name}] {world.agreement_x.reference}: availability at risk in 2026-10"
     )
     assert "99.5 %" in message.body and "≥ 99.9 %" in message.body
+    assert message.from_email.startswith(f"{world.provider.name} <")  # as its reports
     html = message.alternatives[0][0]
     url = f"https://{TENANT_A.host}/agreements/{world.agreement_x.pk}/periods/2026-10/"
     assert url in message.body and url in html

@@ -40,6 +40,8 @@ def test_password_reset_by_e_mail_links_to_the_tenants_host(portal, client_a):
     assert sent.status_code == 302 and sent["Location"] == "/password-reset/sent/"
 
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [address]
+    # from the provider, as its reports and notices are (not a bare platform address)
+    assert mail.outbox[0].from_email.startswith(f"{TENANT_A.name} <")
     link = re.search(
         r"http://alpha\.localhost/password-reset/[^/\s]+/[^/\s]+/", mail.outbox[0].body
     )

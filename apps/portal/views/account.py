@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -9,11 +10,21 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from apps.core.access import is_provider_staff
+from apps.core.mail import sender
+from apps.core.tenancy import current_tenant
 from apps.parties.models import Party
 from apps.parties.services import preference_set_language
 from apps.portal.access import VIEW_AS
 from apps.portal.forms import LanguageForm, ViewAsForm
 from apps.portal.middleware import SESSION_LANGUAGE
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's, with the tenant's name on the e-mail's From, as on its reports and notices."""
+
+    def form_valid(self, form):
+        self.from_email = sender(getattr(current_tenant(), "name", ""))
+        return super().form_valid(form)
 
 
 def _back(request: HttpRequest, target: str | None) -> HttpResponseRedirect:
