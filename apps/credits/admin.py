@@ -92,12 +92,6 @@ def dispute_event(credit: ServiceCredit) -> CreditEvent | None:
     )
 
 
-def credit_label(credit: ServiceCredit) -> str:
-    """E.g. "X-1 2026-10: 1,200.00 EUR (disputed)"; the model's own text shows raw decimals."""
-    amount = format_money_local(credit.amount, credit.currency)
-    return f"{credit.agreement.reference} {credit.period}: {amount} ({credit.status})"
-
-
 STATUS_STYLE: dict[str, str] = {
     CreditStatus.DISPUTED: "background:#fdecea;color:#8a1c1c;font-weight:600",
     CreditStatus.RESOLVED: "background:#fff4d6;color:#5c4400",
@@ -207,7 +201,7 @@ class ServiceCreditAdmin(SimpleHistoryAdmin):
         extra = dict(extra_context or {})
         credit = self.get_object(request, object_id)
         if credit is not None:
-            extra["subtitle"] = credit_label(credit)
+            extra["subtitle"] = str(credit)
         if credit is not None and offers_resolve(credit):
             extra["disputed"] = True
             extra["dispute_event"] = dispute_event(credit)
@@ -280,7 +274,7 @@ class ServiceCreditAdmin(SimpleHistoryAdmin):
             try:
                 service(credit=credit, acting_user=request.user, **params)
             except (ValidationError, PermissionDenied) as exc:
-                text = f"{credit_label(credit)}: {_error_text(exc)}"
+                text = f"{credit}: {_error_text(exc)}"
                 if isinstance(exc, StateConflict) and offers_resolve(credit):
                     url = reverse("admin:credits_servicecredit_change", args=[credit.pk])
                     text = format_html(

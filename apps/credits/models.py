@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from apps.core.money import format_money
+from apps.core.money import format_money_local
 from apps.revisions.models import Revision
 
 
@@ -75,8 +75,9 @@ class ServiceCredit(models.Model):
         ]
 
     def __str__(self) -> str:
-        amount = format_money(self.amount, self.currency)
-        return f"{self.agreement} {self.period}: {amount} ({self.status})"
+        """E.g. "X-1 2026-10: 1,200.00 EUR (disputed)" (the admin's titles and messages)."""
+        amount = format_money_local(self.amount, self.currency)
+        return f"{self.agreement.reference} {self.period}: {amount} ({self.status})"
 
 
 class CreditEvent(models.Model):

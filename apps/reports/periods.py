@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
@@ -119,7 +120,7 @@ class PeriodReport:
     def missed(self) -> list[ObjectiveLine]:
         return [line for line in self.lines if line.result.status == ResultStatus.MISSED]
 
-    @property
+    @cached_property
     def objective_names(self) -> dict[str, str]:
         """Each objective's key → the name a reader sees (breaches and adjustments name
         their objective by key)."""

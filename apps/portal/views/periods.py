@@ -30,9 +30,6 @@ def period_detail(request: HttpRequest, pk: int, period: str) -> HttpResponse:
         {
             "report": report,
             "page": page,
-            "names": {
-                line.result.key: line.objective.name or line.result.key for line in report.lines
-            },
             "credit_how": credit_summary(report.credit) if report.credit else "",
         },
     )
